@@ -1,0 +1,1 @@
+//! collector: a concurrent HTTP crawler and data collector.
