@@ -1,1 +1,29 @@
 //! collector: a concurrent HTTP crawler and data collector.
+//!
+//! ```text
+//! seeds ─► frontier ─► politeness ─► fetch ─► extract ─► sink
+//!             ▲     (gate: robots,   (pooled   (links,     (pages.jsonl,
+//!             │      rate, caps)      client)   title)      summary.json)
+//!             └────────── new in-scope links ◄──┘
+//! ```
+//!
+//! `crawl` wires the stages; `visit` handles one URL end to end. Stages do
+//! not import each other: `gate` is the contract between the frontier and
+//! politeness, `record` the output contract.
+
+pub mod cli;
+pub mod crawl;
+pub mod demo;
+pub mod extract;
+pub mod fetch;
+pub mod frontier;
+pub mod gate;
+pub mod politeness;
+pub mod progress;
+pub mod record;
+pub mod scope;
+pub mod seeds;
+pub mod settings;
+pub mod shutdown;
+pub mod sink;
+pub mod visit;

@@ -1,1 +1,83 @@
-fn main() {}
+//! The `collector` binary: parse the command line, run, map the outcome to
+//! an exit code (0 done, 1 some URLs failed, 2 bad input, 130 interrupted).
+
+use std::process::ExitCode;
+
+use clap::Parser as _;
+use tokio_util::sync::CancellationToken;
+
+use collector::cli::{Cli, Command};
+use collector::record::Summary;
+use collector::{crawl, demo, progress, settings, shutdown};
+
+const FAILED: u8 = 1;
+const BAD_INPUT: u8 = 2;
+const INTERRUPTED: u8 = 130;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { BAD_INPUT } else { 0 });
+        }
+    };
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("collector: could not start the async runtime: {e}");
+            return ExitCode::from(FAILED);
+        }
+    };
+    let stop = CancellationToken::new();
+    runtime.block_on(async {
+        tokio::select! {
+            code = run(cli.command, stop.clone()) => code,
+            () = shutdown::second_interrupt(stop) => {
+                eprintln!("collector: interrupted again, exiting now");
+                ExitCode::from(INTERRUPTED)
+            }
+        }
+    })
+}
+
+async fn run(command: Command, stop: CancellationToken) -> ExitCode {
+    match command {
+        Command::Crawl(args) => {
+            let settings = match settings::resolve(&args) {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("collector: {e:#}");
+                    return ExitCode::from(BAD_INPUT);
+                }
+            };
+            let (quiet, out) = (settings.quiet, settings.out.clone());
+            finish(crawl::run(settings, stop).await, quiet, &out)
+        }
+        Command::Demo(args) => {
+            let (quiet, out) = (args.quiet, args.out.clone());
+            finish(demo::run(args, stop).await, quiet, &out)
+        }
+    }
+}
+
+fn finish(result: anyhow::Result<Summary>, quiet: bool, out: &std::path::Path) -> ExitCode {
+    match result {
+        Ok(summary) => {
+            if !quiet {
+                progress::print_summary(&summary, out);
+            }
+            if summary.interrupted {
+                ExitCode::from(INTERRUPTED)
+            } else if summary.failed > 0 {
+                ExitCode::from(FAILED)
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+        Err(e) => {
+            eprintln!("collector: {e:#}");
+            ExitCode::from(FAILED)
+        }
+    }
+}

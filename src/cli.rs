@@ -1,0 +1,151 @@
+//! The command line: subcommands and their flags. Crawl options double as
+//! the keys of a `--config` TOML file (same names, `-` becomes `_`).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use serde::Deserialize;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "collector",
+    version,
+    about = "A concurrent HTTP crawler and data collector"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Crawl websites from a file of seed URLs and write one JSON record per page
+    Crawl(Box<CrawlArgs>),
+    /// Serve a small built-in site on 127.0.0.1 and crawl it into output/demo/
+    Demo(DemoArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CrawlArgs {
+    /// File with one seed URL per line (`#` comments allowed), or `-` for standard input
+    pub seeds: String,
+    /// TOML file with crawl options; flags given here win over it
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    #[command(flatten)]
+    pub options: CrawlOptions,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Where to write the crawl's output
+    #[arg(long, default_value = "output/demo")]
+    pub out: PathBuf,
+    /// Pages in the built-in site
+    #[arg(long, default_value_t = 300)]
+    pub pages: u32,
+    #[arg(long, value_enum, default_value_t = ProgressMode::Auto)]
+    pub progress: ProgressMode,
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+/// Every crawl option, from flags or from the config file.
+#[derive(Debug, Default, Clone, Args, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CrawlOptions {
+    /// Output directory [default: output/crawl-<timestamp>]
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Requests in flight at once, all hosts together [default: 64]
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    pub concurrency: Option<i64>,
+    /// Requests in flight at once per host (scheme, host and port) [default: 8]
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    pub per_host: Option<i64>,
+    /// Requests per second per host [default: unlimited]; robots.txt Crawl-delay can lower it
+    #[arg(long, value_name = "R", allow_negative_numbers = true)]
+    pub rate: Option<f64>,
+    /// Fetch at most N pages
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    pub max_pages: Option<i64>,
+    /// Follow links at most N steps from a seed (seeds are depth 0)
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    pub max_depth: Option<i64>,
+    /// Crawl this host too (repeatable) [default: the seeds' hosts]
+    #[arg(long = "allow-domain", value_name = "D")]
+    #[serde(default)]
+    pub allow_domain: Vec<String>,
+    /// Also crawl subdomains of the allowed domains
+    #[arg(long)]
+    #[serde(default)]
+    pub subdomains: bool,
+    /// Only follow URLs matching this regex (repeatable; any may match)
+    #[arg(long, value_name = "REGEX")]
+    #[serde(default)]
+    pub include: Vec<String>,
+    /// Never follow URLs matching this regex (repeatable)
+    #[arg(long, value_name = "REGEX")]
+    #[serde(default)]
+    pub exclude: Vec<String>,
+    /// User-Agent header [default: collector/<version>]
+    #[arg(long, value_name = "S")]
+    pub user_agent: Option<String>,
+    /// Extra request header 'Name: value' (repeatable)
+    #[arg(long = "header", value_name = "'K: V'")]
+    #[serde(default)]
+    pub header: Vec<String>,
+    /// Send every request through this proxy (http://, https:// or socks5://)
+    #[arg(long, value_name = "URL")]
+    pub proxy: Option<String>,
+    /// Keep cookies the servers set, for the whole run
+    #[arg(long)]
+    #[serde(default)]
+    pub cookies: bool,
+    /// Do not read or obey robots.txt
+    #[arg(long)]
+    #[serde(default)]
+    pub ignore_robots: bool,
+    /// Follow links marked rel=nofollow
+    #[arg(long)]
+    #[serde(default)]
+    pub follow_nofollow: bool,
+    /// Seconds one request may take, body included [default: 30]
+    #[arg(long, value_name = "SECS", allow_negative_numbers = true)]
+    pub timeout: Option<f64>,
+    /// Seconds to wait for a connection [default: 10]
+    #[arg(long, value_name = "SECS", allow_negative_numbers = true)]
+    pub connect_timeout: Option<f64>,
+    /// Retries after a connect error, timeout, 408, 429 or 5xx [default: 3]
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    pub retries: Option<i64>,
+    /// Largest body read, after decompression [default: 10485760]
+    #[arg(long, value_name = "BYTES", allow_negative_numbers = true)]
+    pub max_body: Option<i64>,
+    /// Longest wait a server can impose with Retry-After or Crawl-delay [default: 60]
+    #[arg(long, value_name = "SECS", allow_negative_numbers = true)]
+    pub max_wait: Option<f64>,
+    /// Write every URL found but not fetched, with its reason, to skipped.jsonl
+    #[arg(long)]
+    #[serde(default)]
+    pub log_skipped: bool,
+    /// Progress display on standard error [default: auto]
+    #[arg(long, value_enum)]
+    pub progress: Option<ProgressMode>,
+    /// No progress and no summary on standard error
+    #[arg(long)]
+    #[serde(default)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProgressMode {
+    /// A live display on a terminal, periodic lines otherwise
+    #[default]
+    Auto,
+    /// The live display even when standard error is not a terminal
+    Always,
+    /// No progress output (the closing summary is still printed)
+    Never,
+}

@@ -1,0 +1,299 @@
+//! Wires the crawl: seeds into the frontier, leases through politeness to
+//! visiting tasks, records and skips to the sink thread, new links back to
+//! the frontier. Bounded everywhere: the global concurrency permits bound
+//! the tasks, the sink channel bounds the records in memory.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use anyhow::Context as _;
+use tokio::sync::{Semaphore, mpsc};
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use crate::extract::ExtractOptions;
+use crate::fetch::Fetcher;
+use crate::frontier::{Admission, Candidate, Frontier, MemoryFrontier, canonicalize};
+use crate::politeness::{OriginLimiter, RobotsCache};
+use crate::progress::{self, Counters};
+use crate::record::{SkipReason, SkipRecord, Summary};
+use crate::settings::CrawlSettings;
+use crate::sink::{self, JsonlSink, Sink, SinkMsg, jsonl::JsonlWriter, part_file};
+use crate::visit::Visitor;
+
+/// Records waiting for the sink thread; beyond this, visiting tasks wait.
+const SINK_QUEUE: usize = 1024;
+
+/// Counts of URLs found but not fetched, by reason.
+#[derive(Default)]
+struct SkipCounts([AtomicU64; SkipReason::ALL.len()]);
+
+impl SkipCounts {
+    fn add(&self, reason: SkipReason, n: u64) {
+        if let Some(i) = SkipReason::ALL.iter().position(|r| *r == reason) {
+            self.0[i].fetch_add(n, Ordering::Relaxed);
+        }
+    }
+}
+
+struct Shared {
+    frontier: Arc<dyn Frontier>,
+    visitor: Visitor,
+    sink: mpsc::Sender<SinkMsg>,
+    counters: Arc<Counters>,
+    skips: SkipCounts,
+    log_skipped: bool,
+}
+
+/// Runs a crawl to completion or until `stop` fires. Writes `pages.jsonl`,
+/// `skipped.jsonl` (if asked) and `summary.json` into the output directory.
+pub async fn run(settings: CrawlSettings, stop: CancellationToken) -> anyhow::Result<Summary> {
+    let started_at = chrono::Utc::now();
+    let started = Instant::now();
+    std::fs::create_dir_all(&settings.out).with_context(|| {
+        format!(
+            "could not create output directory {}",
+            settings.out.display()
+        )
+    })?;
+    let sinks: Vec<Box<dyn Sink>> = vec![Box::new(
+        JsonlSink::create(&settings.out)
+            .with_context(|| format!("could not write to {}", settings.out.display()))?,
+    )];
+    let skipped_writer = if settings.log_skipped {
+        Some(JsonlWriter::create(&settings.out.join("skipped.jsonl"))?)
+    } else {
+        None
+    };
+    let (tx, rx) = mpsc::channel(SINK_QUEUE);
+    let sink_thread = sink::spawn(sinks, skipped_writer, rx);
+
+    let limiter = Arc::new(OriginLimiter::new(settings.limiter.clone()));
+    let frontier: Arc<dyn Frontier> = Arc::new(MemoryFrontier::new(settings.limits));
+    let shared = Arc::new(Shared {
+        frontier: frontier.clone(),
+        visitor: Visitor {
+            fetcher: Fetcher::new(&settings.fetch)?,
+            limiter: limiter.clone(),
+            robots: RobotsCache::new(&settings.fetch.user_agent),
+            scope: settings.scope.clone(),
+            extract: ExtractOptions {
+                follow_nofollow: settings.follow_nofollow,
+            },
+            respect_robots: settings.respect_robots,
+            query: settings.query,
+            stop: stop.clone(),
+        },
+        sink: tx,
+        counters: Arc::new(Counters::default()),
+        skips: SkipCounts::default(),
+        log_skipped: settings.log_skipped,
+    });
+
+    let seeds = settings
+        .seeds
+        .iter()
+        .map(|s| {
+            let mut url = s.clone();
+            canonicalize(&mut url, settings.query);
+            Candidate {
+                url,
+                depth: 0,
+                referrer: None,
+            }
+        })
+        .collect();
+    push(&shared, seeds).await?;
+
+    let display_done = CancellationToken::new();
+    let probe_frontier = frontier.clone();
+    let display = progress::start(
+        settings.progress,
+        settings.quiet,
+        shared.counters.clone(),
+        Arc::new(move || {
+            let s = probe_frontier.stats();
+            (s.queued, s.leased)
+        }),
+        display_done.clone(),
+    );
+
+    let permits = Arc::new(Semaphore::new(settings.concurrency));
+    let mut tasks: JoinSet<anyhow::Result<()>> = JoinSet::new();
+    let mut failure: Option<anyhow::Error> = None;
+    loop {
+        while let Some(done) = tasks.try_join_next() {
+            note_failure(&mut failure, done);
+        }
+        if failure.is_some() {
+            break;
+        }
+        let permit = tokio::select! {
+            p = permits.clone().acquire_owned() => p?,
+            () = stop.cancelled() => break,
+        };
+        let lease = tokio::select! {
+            l = frontier.lease(limiter.as_ref()) => l?,
+            () = stop.cancelled() => break,
+        };
+        let Some(lease) = lease else { break };
+        let shared = shared.clone();
+        tasks.spawn(async move {
+            let visit = shared
+                .visitor
+                .visit(&lease.url, lease.depth, lease.referrer.clone())
+                .await;
+            let page: Arc<str> = lease.url.as_str().into();
+            for (url, reason) in visit.skipped {
+                skip(&shared, url.to_string(), reason, Some(page.clone())).await;
+            }
+            shared.skips.add(SkipReason::Nofollow, visit.nofollow);
+            shared.skips.add(SkipReason::Scheme, visit.other_scheme);
+            // Links go into the frontier before the lease completes, so the
+            // frontier never looks empty while a page's links are in hand.
+            if !visit.links.is_empty() {
+                push(&shared, visit.links).await?;
+            }
+            if visit.record.is_none() {
+                let url = lease.url.to_string();
+                skip(
+                    &shared,
+                    url,
+                    SkipReason::RobotsDenied,
+                    lease.referrer.clone(),
+                )
+                .await;
+            }
+            if let Some(record) = visit.record {
+                let c = &shared.counters;
+                c.pages.fetch_add(1, Ordering::Relaxed);
+                c.bytes.fetch_add(record.bytes, Ordering::Relaxed);
+                if record.error.as_ref().is_some_and(|e| e.kind.is_failure()) {
+                    c.failed.fetch_add(1, Ordering::Relaxed);
+                }
+                shared
+                    .sink
+                    .send(SinkMsg::Page(record))
+                    .await
+                    .context("the output writer stopped")?;
+            }
+            shared.frontier.complete(lease).await?;
+            drop(permit);
+            Ok(())
+        });
+    }
+
+    let interrupted = stop.is_cancelled();
+    frontier.close();
+    let grace = tokio::time::sleep(settings.grace);
+    tokio::pin!(grace);
+    loop {
+        tokio::select! {
+            done = tasks.join_next() => match done {
+                Some(done) => note_failure(&mut failure, done),
+                None => break,
+            },
+            () = &mut grace => {
+                tasks.abort_all();
+                while tasks.join_next().await.is_some() {}
+                break;
+            }
+        }
+    }
+    display_done.cancel();
+    let _ = display.await;
+
+    let hosts = frontier.stats().origins;
+    let Shared { skips, sink, .. } = match Arc::try_unwrap(shared) {
+        Ok(s) => s,
+        Err(_) => anyhow::bail!("internal: crawl tasks outlived the crawl"),
+    };
+    drop(sink);
+    let mut summary = sink_thread
+        .await
+        .context("the output writer crashed")?
+        .context("could not write the output")?;
+    summary.started_at = started_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    summary.finished_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    summary.duration_s = started.elapsed().as_secs_f64();
+    summary.pages_per_s = summary.pages as f64 / summary.duration_s.max(1e-9);
+    summary.hosts = hosts;
+    summary.interrupted = interrupted;
+    for (i, reason) in SkipReason::ALL.iter().enumerate() {
+        summary.skipped.insert(
+            reason.as_str().to_string(),
+            skips.0[i].load(Ordering::Relaxed),
+        );
+    }
+    write_summary(&settings.out, &summary)?;
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    Ok(summary)
+}
+
+fn note_failure(
+    failure: &mut Option<anyhow::Error>,
+    done: Result<anyhow::Result<()>, tokio::task::JoinError>,
+) {
+    let err = match done {
+        Ok(Ok(())) => return,
+        Ok(Err(e)) => e,
+        Err(e) if e.is_cancelled() => return,
+        Err(e) => anyhow::anyhow!("a crawl task failed: {e}"),
+    };
+    failure.get_or_insert(err);
+}
+
+async fn push(shared: &Shared, batch: Vec<Candidate>) -> anyhow::Result<()> {
+    let referrers: Vec<(String, Option<Arc<str>>)> = if shared.log_skipped {
+        batch
+            .iter()
+            .map(|c| (c.url.to_string(), c.referrer.clone()))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let admissions = shared.frontier.push(batch).await?;
+    for (i, a) in admissions.iter().enumerate() {
+        let reason = match a {
+            Admission::Queued => continue,
+            Admission::Duplicate => SkipReason::Duplicate,
+            Admission::MaxDepth => SkipReason::MaxDepth,
+            Admission::MaxPages => SkipReason::MaxPages,
+        };
+        shared.skips.add(reason, 1);
+        if let Some((url, referrer)) = referrers.get(i) {
+            let record = SkipRecord {
+                url: url.clone(),
+                reason,
+                referrer: referrer.clone(),
+            };
+            // Skips are informational: a closed writer is reported by the
+            // page records, not here.
+            let _ = shared.sink.send(SinkMsg::Skipped(record)).await;
+        }
+    }
+    Ok(())
+}
+
+async fn skip(shared: &Shared, url: String, reason: SkipReason, referrer: Option<Arc<str>>) {
+    shared.skips.add(reason, 1);
+    if shared.log_skipped {
+        let record = SkipRecord {
+            url,
+            reason,
+            referrer,
+        };
+        let _ = shared.sink.send(SinkMsg::Skipped(record)).await;
+    }
+}
+
+fn write_summary(out: &Path, summary: &Summary) -> anyhow::Result<()> {
+    let mut json = serde_json::to_vec_pretty(summary)?;
+    json.push(b'\n');
+    part_file::write_atomic(&out.join("summary.json"), &json)
+        .with_context(|| format!("could not write {}/summary.json", out.display()))
+}

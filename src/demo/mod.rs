@@ -1,0 +1,66 @@
+//! `collector demo`: serves the built-in site on 127.0.0.1 and crawls it,
+//! so a newcomer sees a whole crawl with no network.
+
+pub mod site;
+
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use axum::http::{StatusCode, Uri, header};
+use axum::response::IntoResponse;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use url::Url;
+
+use crate::cli::{CrawlOptions, DemoArgs};
+use crate::record::Summary;
+use crate::{crawl, settings};
+
+/// Serves `site` on `listener` until `stop` fires.
+pub async fn serve(listener: TcpListener, site: Arc<site::Site>, stop: CancellationToken) {
+    let app = axum::Router::new().fallback(move |uri: Uri| {
+        let site = site.clone();
+        async move {
+            match site.resources.get(uri.path()) {
+                Some(r) => (
+                    StatusCode::OK,
+                    [(header::CONTENT_TYPE, r.content_type)],
+                    r.body.clone(),
+                )
+                    .into_response(),
+                None => (StatusCode::NOT_FOUND, "not found").into_response(),
+            }
+        }
+    });
+    let _ = axum::serve(listener, app)
+        .with_graceful_shutdown(async move { stop.cancelled().await })
+        .await;
+}
+
+pub async fn run(args: DemoArgs, stop: CancellationToken) -> anyhow::Result<Summary> {
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .context("could not open a port on 127.0.0.1 for the demo site")?;
+    let addr = listener.local_addr()?;
+    let server_stop = CancellationToken::new();
+    let server = tokio::spawn(serve(
+        listener,
+        Arc::new(site::generate(args.pages)),
+        server_stop.clone(),
+    ));
+    if !args.quiet {
+        eprintln!("demo site with {} pages on http://{addr}/", args.pages);
+    }
+    let seed = Url::parse(&format!("http://{addr}/"))?;
+    let options = CrawlOptions {
+        out: Some(args.out),
+        progress: Some(args.progress),
+        quiet: args.quiet,
+        ..CrawlOptions::default()
+    };
+    let settings = settings::build(options, vec![seed])?;
+    let result = crawl::run(settings, stop).await;
+    server_stop.cancel();
+    let _ = server.await;
+    result
+}

@@ -1,0 +1,207 @@
+//! Fetching one URL over HTTP: a pooled client, a size cap on bodies,
+//! retries with back-off. Redirects are not followed here: the caller
+//! re-checks every hop against scope and robots.txt first.
+
+pub mod body;
+pub mod client;
+pub mod retry;
+
+use std::error::Error as _;
+use std::time::{Duration, Instant, SystemTime};
+
+use bytes::Bytes;
+use reqwest::header::{HeaderMap, RETRY_AFTER};
+use tokio_util::sync::CancellationToken;
+use url::Url;
+
+use crate::record::ErrorKind;
+pub use client::FetchConfig;
+use retry::{Attempt, Backoff};
+
+#[derive(Clone, Debug, thiserror::Error)]
+pub enum FetchError {
+    #[error("timed out: {0}")]
+    Timeout(String),
+    #[error("could not connect: {0}")]
+    Connect(String),
+    #[error("TLS failed: {0}")]
+    Tls(String),
+    #[error("body larger than {limit} bytes")]
+    TooLarge { limit: u64 },
+    #[error("could not decode the body: {0}")]
+    Decode(String),
+    #[error("connection broke while reading the body: {0}")]
+    Body(String),
+    #[error("only http and https are fetched, not {0}")]
+    Scheme(String),
+    #[error("request failed: {0}")]
+    Request(String),
+}
+
+impl FetchError {
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::Timeout(_) => ErrorKind::Timeout,
+            Self::Connect(_) => ErrorKind::Connect,
+            Self::Tls(_) => ErrorKind::Tls,
+            Self::TooLarge { .. } => ErrorKind::TooLarge,
+            Self::Decode(_) => ErrorKind::Decode,
+            Self::Body(_) => ErrorKind::Body,
+            Self::Scheme(_) => ErrorKind::Scheme,
+            Self::Request(_) => ErrorKind::Request,
+        }
+    }
+}
+
+/// The full error chain in one line: reqwest's top message alone ("error
+/// sending request") does not say what went wrong.
+fn describe(e: &reqwest::Error) -> String {
+    let mut msg = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        msg.push_str(": ");
+        msg.push_str(&s.to_string());
+        source = s.source();
+    }
+    msg
+}
+
+fn is_tls(e: &reqwest::Error) -> bool {
+    let mut source = e.source();
+    while let Some(s) = source {
+        if s.downcast_ref::<rustls::Error>().is_some() {
+            return true;
+        }
+        if let Some(io) = s.downcast_ref::<std::io::Error>()
+            && io
+                .get_ref()
+                .is_some_and(|i| i.downcast_ref::<rustls::Error>().is_some())
+        {
+            return true;
+        }
+        source = s.source();
+    }
+    false
+}
+
+/// Maps reqwest's error to our stable kinds.
+pub fn classify(e: &reqwest::Error) -> FetchError {
+    let msg = describe(e);
+    if e.is_timeout() {
+        FetchError::Timeout(msg)
+    } else if is_tls(e) {
+        FetchError::Tls(msg)
+    } else if e.is_connect() {
+        FetchError::Connect(msg)
+    } else if e.is_decode() {
+        FetchError::Decode(msg)
+    } else if e.is_body() {
+        FetchError::Body(msg)
+    } else {
+        FetchError::Request(msg)
+    }
+}
+
+#[derive(Debug)]
+pub struct Response {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+impl Response {
+    pub fn header(&self, name: impl reqwest::header::AsHeaderName) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+/// The last attempt's outcome and how many retries it took.
+#[derive(Debug)]
+pub struct Fetched {
+    pub result: Result<Response, FetchError>,
+    pub retries: u32,
+}
+
+pub struct Fetcher {
+    client: reqwest::Client,
+    max_body: u64,
+    retries: u32,
+    backoff: Backoff,
+}
+
+impl Fetcher {
+    pub fn new(config: &FetchConfig) -> anyhow::Result<Self> {
+        Ok(Self {
+            client: client::build(config)?,
+            max_body: config.max_body,
+            retries: config.retries,
+            backoff: config.backoff,
+        })
+    }
+
+    /// One GET, no retry, no redirect.
+    pub async fn get_once(&self, url: &Url) -> Result<Response, FetchError> {
+        self.get_once_capped(url, self.max_body).await
+    }
+
+    pub async fn get_once_capped(&self, url: &Url, max_body: u64) -> Result<Response, FetchError> {
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(FetchError::Scheme(url.scheme().to_string()));
+        }
+        let resp = self
+            .client
+            .get(url.as_str())
+            .send()
+            .await
+            .map_err(|e| classify(&e))?;
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let body = body::read_capped(resp, max_body).await?;
+        Ok(Response {
+            status,
+            headers,
+            body,
+        })
+    }
+
+    /// GET with retries on transient failures. When the server says slow
+    /// down (429/503), `on_slow_down` gets the wait it asked for (or the
+    /// back-off) and returns the wait to apply, so the caller can pause the
+    /// whole origin. Stops retrying when `stop` fires.
+    pub async fn get(
+        &self,
+        url: &Url,
+        stop: &CancellationToken,
+        mut on_slow_down: impl FnMut(Duration) -> Duration,
+    ) -> Fetched {
+        let mut retries = 0;
+        loop {
+            let result = self.get_once(url).await;
+            let attempt = match &result {
+                Ok(r) => Attempt::Status(r.status),
+                Err(e) => Attempt::Failed(e),
+            };
+            if retries >= self.retries || !retry::is_retryable(attempt) {
+                return Fetched { result, retries };
+            }
+            let mut wait = self.backoff.delay(retries);
+            if let Ok(r) = &result
+                && retry::is_slow_down(r.status)
+            {
+                if let Some(asked) = r
+                    .header(RETRY_AFTER)
+                    .and_then(|v| retry::retry_after(v, SystemTime::now()))
+                {
+                    wait = asked;
+                }
+                wait = on_slow_down(wait);
+            }
+            let deadline = Instant::now() + wait;
+            tokio::select! {
+                () = tokio::time::sleep_until(deadline.into()) => {}
+                () = stop.cancelled() => return Fetched { result, retries },
+            }
+            retries += 1;
+        }
+    }
+}

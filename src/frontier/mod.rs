@@ -1,0 +1,93 @@
+//! The frontier: URLs still to fetch, deduplicated by fingerprint, kept in
+//! per-origin queues so that a slow or rate-limited origin never holds up
+//! the others.
+//!
+//! One trait, several stores: in memory (here), and later an embedded
+//! on-disk store and Redis. URLs are *leased*: a lease is handed out when the
+//! origin's gate allows a request, and completed once the page's record and
+//! its discovered links are handed on. A lease that is never completed is
+//! still counted as in flight, so the crawl does not end early.
+
+pub mod canon;
+pub mod memory;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use url::Url;
+
+use crate::gate::{HostGate, HostPermit};
+
+pub use canon::{Fingerprint, QueryPolicy, canonicalize, fingerprint, origin_key};
+pub use memory::MemoryFrontier;
+
+/// A URL on its way into the frontier, already canonical and in scope.
+#[derive(Clone, Debug)]
+pub struct Candidate {
+    pub url: Url,
+    pub depth: u32,
+    /// The page the link was found on; shared by all links of one page.
+    pub referrer: Option<Arc<str>>,
+}
+
+/// What the frontier did with one candidate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Admission {
+    Queued,
+    Duplicate,
+    MaxDepth,
+    MaxPages,
+}
+
+/// A URL handed out for fetching. Hand it back with [`Frontier::complete`].
+#[derive(Debug)]
+pub struct Lease {
+    pub url: Url,
+    pub origin: String,
+    pub depth: u32,
+    pub referrer: Option<Arc<str>>,
+    /// Keeps the origin's concurrency slot until the lease is completed.
+    pub permit: HostPermit,
+}
+
+/// Limits the frontier enforces when admitting URLs.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// Admit at most this many distinct URLs over the whole crawl.
+    pub max_pages: Option<u64>,
+    /// Seeds are depth 0; links found on a depth-d page are depth d+1.
+    pub max_depth: Option<u32>,
+}
+
+/// Counters for progress display and the summary.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FrontierStats {
+    pub queued: u64,
+    pub leased: u64,
+    pub seen: u64,
+    pub origins: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum FrontierError {
+    #[error("frontier store: {0}")]
+    Store(String),
+}
+
+#[async_trait]
+pub trait Frontier: Send + Sync {
+    /// Adds a batch of candidates; returns one admission per candidate, in order.
+    async fn push(&self, batch: Vec<Candidate>) -> Result<Vec<Admission>, FrontierError>;
+
+    /// Waits for the next URL whose origin `gate` lets start now. `None` when
+    /// the crawl is over: nothing queued and nothing leased, or closed.
+    async fn lease(&self, gate: &dyn HostGate) -> Result<Option<Lease>, FrontierError>;
+
+    /// The leased URL is finished; its links were pushed before this call.
+    async fn complete(&self, lease: Lease) -> Result<(), FrontierError>;
+
+    /// Hands out no more leases (shutdown); waiting `lease` calls return `None`.
+    fn close(&self);
+
+    fn stats(&self) -> FrontierStats;
+}

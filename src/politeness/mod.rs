@@ -1,0 +1,9 @@
+//! Politeness, keyed by origin (`scheme://host:port`): robots.txt, request
+//! spacing and rate, per-origin concurrency, and backing off when a server
+//! asks us to.
+
+pub mod limiter;
+pub mod robots;
+
+pub use limiter::{LimiterConfig, OriginLimiter};
+pub use robots::{RobotsCache, RobotsResponse, RobotsRules};

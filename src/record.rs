@@ -1,0 +1,173 @@
+//! The output contract: one [`PageRecord`] per URL attempted, one
+//! [`SkipRecord`] per URL found but not fetched, and the run's [`Summary`].
+//! Field names and error kinds are stable; `schema/page-record.json`
+//! describes a record.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde::Serialize;
+
+/// Why a URL produced no usable page. Stable names, written to records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    Timeout,
+    Connect,
+    Tls,
+    TooLarge,
+    RedirectLoop,
+    TooManyRedirects,
+    /// A redirect led out of scope; the target was not requested.
+    RedirectOutOfScope,
+    RobotsDenied,
+    /// A final 5xx (or 429) after retries.
+    HttpStatus,
+    Decode,
+    /// A scheme other than http/https (seed or redirect target).
+    Scheme,
+    /// The connection broke while the body was read.
+    Body,
+    /// Anything else the HTTP stack reported.
+    Request,
+}
+
+impl ErrorKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Timeout => "timeout",
+            Self::Connect => "connect",
+            Self::Tls => "tls",
+            Self::TooLarge => "too_large",
+            Self::RedirectLoop => "redirect_loop",
+            Self::TooManyRedirects => "too_many_redirects",
+            Self::RedirectOutOfScope => "redirect_out_of_scope",
+            Self::RobotsDenied => "robots_denied",
+            Self::HttpStatus => "http_status",
+            Self::Decode => "decode",
+            Self::Scheme => "scheme",
+            Self::Body => "body",
+            Self::Request => "request",
+        }
+    }
+
+    /// Whether a record with this error makes the run exit 1. Pages we chose
+    /// not to follow (robots, scope, scheme) are not failures.
+    pub fn is_failure(self) -> bool {
+        !matches!(
+            self,
+            Self::RobotsDenied | Self::RedirectOutOfScope | Self::Scheme
+        )
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct PageError {
+    pub kind: ErrorKind,
+    pub message: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct PageRecord {
+    pub url: String,
+    pub final_url: String,
+    pub status: Option<u16>,
+    pub depth: u32,
+    pub referrer: Option<Arc<str>>,
+    pub content_type: Option<String>,
+    pub bytes: u64,
+    pub elapsed_ms: u64,
+    pub fetched_at: String,
+    pub title: Option<String>,
+    /// In-scope links found on the page (before dedup against the frontier).
+    pub links: u32,
+    pub retries: u32,
+    pub redirects: u32,
+    pub error: Option<PageError>,
+}
+
+/// Why a found URL was not fetched. Stable names, written to the summary.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SkipReason {
+    OutOfScope,
+    RobotsDenied,
+    MaxDepth,
+    MaxPages,
+    Duplicate,
+    Nofollow,
+    Scheme,
+}
+
+impl SkipReason {
+    pub const ALL: [SkipReason; 7] = [
+        Self::OutOfScope,
+        Self::RobotsDenied,
+        Self::MaxDepth,
+        Self::MaxPages,
+        Self::Duplicate,
+        Self::Nofollow,
+        Self::Scheme,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::OutOfScope => "out_of_scope",
+            Self::RobotsDenied => "robots_denied",
+            Self::MaxDepth => "max_depth",
+            Self::MaxPages => "max_pages",
+            Self::Duplicate => "duplicate",
+            Self::Nofollow => "nofollow",
+            Self::Scheme => "scheme",
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct SkipRecord {
+    pub url: String,
+    pub reason: SkipReason,
+    pub referrer: Option<Arc<str>>,
+}
+
+/// `summary.json`: what the run did, for people and for scripts.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Summary {
+    pub started_at: String,
+    pub finished_at: String,
+    pub duration_s: f64,
+    /// Records written (URLs attempted).
+    pub pages: u64,
+    /// Records with a failure (see `ErrorKind::is_failure`).
+    pub failed: u64,
+    pub bytes: u64,
+    pub pages_per_s: f64,
+    pub hosts: u64,
+    pub by_status: BTreeMap<String, u64>,
+    pub by_error: BTreeMap<String, u64>,
+    pub skipped: BTreeMap<String, u64>,
+    pub retries: u64,
+    pub interrupted: bool,
+}
+
+impl Summary {
+    /// Folds one written record into the counts.
+    pub fn count(&mut self, r: &PageRecord) {
+        self.pages += 1;
+        self.bytes += r.bytes;
+        self.retries += u64::from(r.retries);
+        let status = r
+            .status
+            .map_or_else(|| "none".to_string(), |s| s.to_string());
+        *self.by_status.entry(status).or_default() += 1;
+        if let Some(e) = &r.error {
+            *self
+                .by_error
+                .entry(e.kind.as_str().to_string())
+                .or_default() += 1;
+            if e.kind.is_failure() {
+                self.failed += 1;
+            }
+        }
+    }
+}

@@ -1,0 +1,37 @@
+//! JSON Lines: one record per line, the default output format.
+
+use std::io::{self, Write};
+use std::path::Path;
+
+use serde::Serialize;
+
+use super::part_file::PartFile;
+
+pub struct JsonlWriter {
+    file: PartFile,
+    line: Vec<u8>,
+}
+
+impl JsonlWriter {
+    pub fn create(path: &Path) -> io::Result<Self> {
+        Ok(Self {
+            file: PartFile::create(path)?,
+            line: Vec::with_capacity(1024),
+        })
+    }
+
+    pub fn write<T: Serialize>(&mut self, record: &T) -> io::Result<()> {
+        self.line.clear();
+        serde_json::to_writer(&mut self.line, record).map_err(io::Error::other)?;
+        self.line.push(b'\n');
+        self.file.writer().write_all(&self.line)
+    }
+
+    pub fn flush(&mut self) -> io::Result<()> {
+        self.file.flush()
+    }
+
+    pub fn commit(self) -> io::Result<()> {
+        self.file.commit().map(|_| ())
+    }
+}

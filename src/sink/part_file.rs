@@ -1,0 +1,70 @@
+//! Files that reach their final name only when complete: written as
+//! `NAME.part`, renamed by [`PartFile::commit`]. A run that dies leaves the
+//! `.part` file for inspection, never a truncated file under the final name.
+
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+pub struct PartFile {
+    part: PathBuf,
+    target: PathBuf,
+    writer: BufWriter<File>,
+}
+
+impl PartFile {
+    pub fn create(target: &Path) -> io::Result<Self> {
+        let mut part = target.as_os_str().to_owned();
+        part.push(".part");
+        let part = PathBuf::from(part);
+        let file = File::create(&part)?;
+        Ok(Self {
+            part,
+            target: target.to_path_buf(),
+            writer: BufWriter::with_capacity(256 * 1024, file),
+        })
+    }
+
+    pub fn writer(&mut self) -> &mut BufWriter<File> {
+        &mut self.writer
+    }
+
+    pub fn flush(&mut self) -> io::Result<()> {
+        self.writer.flush()
+    }
+
+    /// Flushes, syncs and renames to the final name.
+    pub fn commit(self) -> io::Result<PathBuf> {
+        let file = self.writer.into_inner().map_err(|e| e.into_error())?;
+        file.sync_all()?;
+        drop(file);
+        std::fs::rename(&self.part, &self.target)?;
+        Ok(self.target)
+    }
+}
+
+/// Writes a whole file atomically: `.part`, then rename.
+pub fn write_atomic(target: &Path, bytes: &[u8]) -> io::Result<()> {
+    let mut f = PartFile::create(target)?;
+    f.writer().write_all(bytes)?;
+    f.commit().map(|_| ())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn final_name_appears_only_on_commit() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let target = dir.path().join("pages.jsonl");
+        let mut f = PartFile::create(&target).expect("create");
+        f.writer().write_all(b"{}\n").expect("write");
+        f.flush().expect("flush");
+        assert!(!target.exists());
+        assert!(dir.path().join("pages.jsonl.part").exists());
+        f.commit().expect("commit");
+        assert_eq!(std::fs::read(&target).expect("read"), b"{}\n");
+        assert!(!dir.path().join("pages.jsonl.part").exists());
+    }
+}

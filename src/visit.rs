@@ -1,0 +1,314 @@
+//! Visiting one leased URL: robots.txt verdict, the request with retries,
+//! redirects re-checked hop by hop, link extraction and scoping. The result
+//! is a record plus the links to hand to the frontier.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Instant;
+
+use reqwest::header::{CONTENT_TYPE, LOCATION};
+use tokio_util::sync::CancellationToken;
+use url::Url;
+
+use crate::extract::{self, ExtractOptions, Page};
+use crate::fetch::{Fetcher, Response};
+use crate::frontier::{Candidate, QueryPolicy, canonicalize, origin_key};
+use crate::politeness::{OriginLimiter, RobotsCache, RobotsResponse};
+use crate::record::{ErrorKind, PageError, PageRecord, SkipReason};
+use crate::scope::Scope;
+
+/// RFC 9309 section 2.3.1.2: follow at least five redirects for robots.txt.
+const ROBOTS_REDIRECTS: usize = 5;
+/// RFC 9309 section 2.5: parse at least 500 KiB.
+const ROBOTS_MAX_BYTES: u64 = 512 * 1024;
+const MAX_REDIRECTS: u32 = 10;
+/// Bodies larger than this are parsed on the blocking pool, so one huge page
+/// does not stall the async workers.
+const INLINE_PARSE_BYTES: usize = 256 * 1024;
+
+pub struct Visitor {
+    pub fetcher: Fetcher,
+    pub limiter: Arc<OriginLimiter>,
+    pub robots: RobotsCache,
+    pub scope: Scope,
+    pub extract: ExtractOptions,
+    pub respect_robots: bool,
+    pub query: QueryPolicy,
+    pub stop: CancellationToken,
+}
+
+/// What visiting one URL produced.
+#[derive(Default)]
+pub struct Visit {
+    /// `None` when robots.txt denied the URL (a link, not a seed): it is
+    /// reported as skipped rather than as a page.
+    pub record: Option<PageRecord>,
+    pub links: Vec<Candidate>,
+    /// Links found on the page and left out, with the reason.
+    pub skipped: Vec<(Url, SkipReason)>,
+    /// Links not followed because of rel=nofollow (no URL kept).
+    pub nofollow: u64,
+    /// Links with a scheme we never request (mailto:, javascript:, ...).
+    pub other_scheme: u64,
+}
+
+struct Hop {
+    url: Url,
+    status: Option<u16>,
+    response: Option<Response>,
+    error: Option<PageError>,
+    retries: u32,
+    redirects: u32,
+}
+
+fn error(kind: ErrorKind, message: impl Into<String>) -> Option<PageError> {
+    Some(PageError {
+        kind,
+        message: message.into(),
+    })
+}
+
+impl Visitor {
+    pub async fn visit(&self, url: &Url, depth: u32, referrer: Option<Arc<str>>) -> Visit {
+        let fetched_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        let started = Instant::now();
+        let hop = if self.allowed(url).await {
+            self.follow(url.clone()).await
+        } else if depth > 0 {
+            return Visit::default();
+        } else {
+            // A seed the user named gets a record saying why it was not fetched.
+            Hop {
+                url: url.clone(),
+                status: None,
+                response: None,
+                error: error(ErrorKind::RobotsDenied, "robots.txt disallows this URL"),
+                retries: 0,
+                redirects: 0,
+            }
+        };
+        let elapsed_ms = started.elapsed().as_millis() as u64;
+        let mut record = PageRecord {
+            url: url.to_string(),
+            final_url: hop.url.to_string(),
+            status: hop.status,
+            depth,
+            referrer,
+            content_type: None,
+            bytes: 0,
+            elapsed_ms,
+            fetched_at,
+            title: None,
+            links: 0,
+            retries: hop.retries,
+            redirects: hop.redirects,
+            error: hop.error,
+        };
+        let mut visit = Visit::default();
+        if let Some(resp) = hop.response {
+            record.bytes = resp.body.len() as u64;
+            record.content_type = resp.header(CONTENT_TYPE).map(str::to_string);
+            if record.error.is_none() {
+                self.extract_links(&resp, &hop.url, depth, &mut record, &mut visit)
+                    .await;
+            }
+        }
+        visit.record = Some(record);
+        visit
+    }
+
+    /// Requests `url`, following redirects that stay in scope and allowed.
+    async fn follow(&self, mut url: Url) -> Hop {
+        let mut seen: HashSet<String> = HashSet::new();
+        let mut retries = 0;
+        let mut redirects = 0;
+        loop {
+            seen.insert(url.as_str().to_string());
+            let origin = origin_key(&url);
+            let fetched = self
+                .fetcher
+                .get(&url, &self.stop, |wait| self.limiter.pause(&origin, wait))
+                .await;
+            retries += fetched.retries;
+            let mut hop = Hop {
+                url: url.clone(),
+                status: None,
+                response: None,
+                error: None,
+                retries,
+                redirects,
+            };
+            let resp = match fetched.result {
+                Ok(r) => r,
+                Err(e) => {
+                    hop.error = error(e.kind(), e.to_string());
+                    return hop;
+                }
+            };
+            hop.status = Some(resp.status);
+            let location = resp.header(LOCATION).map(str::to_string);
+            let is_redirect = matches!(resp.status, 301 | 302 | 303 | 307 | 308);
+            if resp.status >= 500 || resp.status == 429 {
+                hop.error = error(
+                    ErrorKind::HttpStatus,
+                    format!("HTTP {} after {} retries", resp.status, fetched.retries),
+                );
+            }
+            hop.response = Some(resp);
+            let (true, Some(location)) = (is_redirect, location) else {
+                return hop;
+            };
+            let mut next = match url.join(location.trim()) {
+                Ok(n) => n,
+                Err(e) => {
+                    hop.error = error(
+                        ErrorKind::Request,
+                        format!("bad Location {location:?}: {e}"),
+                    );
+                    return hop;
+                }
+            };
+            canonicalize(&mut next, self.query);
+            let refused = if redirects >= MAX_REDIRECTS {
+                Some((
+                    ErrorKind::TooManyRedirects,
+                    format!("more than {MAX_REDIRECTS} redirects"),
+                ))
+            } else if seen.contains(next.as_str()) {
+                Some((
+                    ErrorKind::RedirectLoop,
+                    format!("redirect loop back to {next}"),
+                ))
+            } else {
+                match self.scope.check(&next) {
+                    Err(SkipReason::Scheme) => Some((
+                        ErrorKind::Scheme,
+                        format!("redirect to {next}: not http(s)"),
+                    )),
+                    Err(_) => Some((
+                        ErrorKind::RedirectOutOfScope,
+                        format!("redirect to {next}: out of scope, not followed"),
+                    )),
+                    Ok(()) if !self.allowed(&next).await => Some((
+                        ErrorKind::RobotsDenied,
+                        format!("redirect to {next}: disallowed by robots.txt"),
+                    )),
+                    Ok(()) => None,
+                }
+            };
+            if let Some((kind, message)) = refused {
+                hop.error = error(kind, message);
+                return hop;
+            }
+            redirects += 1;
+            url = next;
+        }
+    }
+
+    async fn extract_links(
+        &self,
+        resp: &Response,
+        final_url: &Url,
+        depth: u32,
+        record: &mut PageRecord,
+        visit: &mut Visit,
+    ) {
+        let content_type = record.content_type.as_deref();
+        if !extract::is_html(content_type, &resp.body) {
+            return;
+        }
+        let found = if resp.body.len() <= INLINE_PARSE_BYTES {
+            extract::extract(
+                &Page {
+                    body: &resp.body,
+                    content_type,
+                    url: final_url,
+                },
+                &self.extract,
+            )
+        } else {
+            let body = resp.body.clone();
+            let ct = record.content_type.clone();
+            let url = final_url.clone();
+            let opts = self.extract.clone();
+            let job = tokio::task::spawn_blocking(move || {
+                extract::extract(
+                    &Page {
+                        body: &body,
+                        content_type: ct.as_deref(),
+                        url: &url,
+                    },
+                    &opts,
+                )
+            });
+            match job.await {
+                Ok(found) => found,
+                Err(_) => return,
+            }
+        };
+        record.title = found.title;
+        let referrer: Arc<str> = final_url.as_str().into();
+        for mut link in found.links {
+            canonicalize(&mut link, self.query);
+            match self.scope.check(&link) {
+                Ok(()) => visit.links.push(Candidate {
+                    url: link,
+                    depth: depth + 1,
+                    referrer: Some(referrer.clone()),
+                }),
+                Err(reason) => visit.skipped.push((link, reason)),
+            }
+        }
+        record.links = u32::try_from(visit.links.len()).unwrap_or(u32::MAX);
+        visit.nofollow = found.nofollow as u64;
+        visit.other_scheme = found.other_scheme as u64;
+    }
+
+    /// The robots.txt verdict for `url`, fetching the origin's file once.
+    async fn allowed(&self, url: &Url) -> bool {
+        if !self.respect_robots {
+            return true;
+        }
+        let origin = origin_key(url);
+        let (rules, fetched) = self.robots.get(&origin, || self.fetch_robots(url)).await;
+        if fetched && let Some(delay) = rules.crawl_delay() {
+            self.limiter.set_spacing(&origin, delay);
+        }
+        rules.allows(url.as_str())
+    }
+
+    async fn fetch_robots(&self, url: &Url) -> RobotsResponse {
+        let Ok(mut target) = url.join("/robots.txt") else {
+            return RobotsResponse::Unreachable;
+        };
+        for _ in 0..=ROBOTS_REDIRECTS {
+            let resp = match self
+                .fetcher
+                .get_once_capped(&target, ROBOTS_MAX_BYTES)
+                .await
+            {
+                Ok(r) => r,
+                // An oversized robots.txt: RFC 9309 lets us stop at 500 KiB,
+                // but a truncated rule could invert a verdict; treat it as unreadable.
+                Err(crate::fetch::FetchError::TooLarge { .. }) => {
+                    return RobotsResponse::Status(404);
+                }
+                Err(_) => return RobotsResponse::Unreachable,
+            };
+            match resp.status {
+                200..=299 => return RobotsResponse::Body(resp.body.to_vec()),
+                301 | 302 | 303 | 307 | 308 => {
+                    match resp
+                        .header(LOCATION)
+                        .and_then(|l| target.join(l.trim()).ok())
+                    {
+                        Some(next) if matches!(next.scheme(), "http" | "https") => target = next,
+                        _ => return RobotsResponse::Status(resp.status),
+                    }
+                }
+                s => return RobotsResponse::Status(s),
+            }
+        }
+        RobotsResponse::Status(310)
+    }
+}
