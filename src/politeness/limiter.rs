@@ -80,7 +80,12 @@ impl OriginLimiter {
     pub fn set_spacing(&self, origin: &str, delay: Duration) {
         let delay = delay.min(self.config.max_wait);
         let mut states = lock(&self.states);
-        states.entry(origin.into()).or_default().spacing = Some(delay);
+        let st = states.entry(origin.into()).or_default();
+        st.spacing = Some(delay);
+        // The delay is learnt while a request already holds a slot (robots.txt
+        // is read on the first visit), so the next start waits from now.
+        let next = Instant::now() + delay;
+        st.next_start = Some(st.next_start.map_or(next, |n| n.max(next)));
     }
 
     /// Starts nothing on `origin` for `wait` (429/503 with or without
@@ -170,8 +175,9 @@ mod tests {
     #[test]
     fn spacing_delays_the_next_start() {
         let l = limiter(8, None);
-        l.set_spacing("http://a:80", Duration::from_secs(2));
         let _p = l.try_start("http://a:80").expect("first");
+        // Learnt from robots.txt while the first request holds its slot.
+        l.set_spacing("http://a:80", Duration::from_secs(2));
         match l.try_start("http://a:80") {
             Err(Wait::Until(t)) => assert!(t > Instant::now() + Duration::from_millis(1500)),
             other => panic!("expected a wait, got {other:?}"),
