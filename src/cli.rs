@@ -23,6 +23,15 @@ pub enum Command {
     Crawl(Box<CrawlArgs>),
     /// Serve a small built-in site on 127.0.0.1 and crawl it into output/demo/
     Demo(DemoArgs),
+    /// TCP tools: serve, send, check
+    #[command(subcommand)]
+    Tcp(crate::net::TcpCommand),
+    /// UDP tools: serve, send
+    #[command(subcommand)]
+    Udp(crate::net::UdpCommand),
+    /// RFC 867 daytime: serve, get
+    #[command(subcommand)]
+    Daytime(crate::net::DaytimeCommand),
 }
 
 #[derive(Debug, Args)]

@@ -9,7 +9,8 @@
 //!
 //! `crawl` wires the stages; `visit` handles one URL end to end. Stages do
 //! not import each other: `gate` is the contract between the frontier and
-//! politeness, `record` the output contract.
+//! politeness, `record` the output contract. `net` holds the small network
+//! tools (TCP, UDP, RFC 867 daytime).
 
 pub mod cli;
 pub mod crawl;
@@ -18,6 +19,7 @@ pub mod extract;
 pub mod fetch;
 pub mod frontier;
 pub mod gate;
+pub mod net;
 pub mod politeness;
 pub mod progress;
 pub mod record;

@@ -8,7 +8,7 @@ use tokio_util::sync::CancellationToken;
 
 use collector::cli::{Cli, Command};
 use collector::record::Summary;
-use collector::{crawl, demo, progress, settings, shutdown};
+use collector::{crawl, demo, net, progress, settings, shutdown};
 
 const FAILED: u8 = 1;
 const BAD_INPUT: u8 = 2;
@@ -57,6 +57,19 @@ async fn run(command: Command, stop: CancellationToken) -> ExitCode {
         Command::Demo(args) => {
             let (quiet, out) = (args.quiet, args.out.clone());
             finish(demo::run(args, stop).await, quiet, &out)
+        }
+        Command::Tcp(c) => finish_tool(net::run_tcp(c, stop).await),
+        Command::Udp(c) => finish_tool(net::run_udp(c, stop).await),
+        Command::Daytime(c) => finish_tool(net::run_daytime(c, stop).await),
+    }
+}
+
+fn finish_tool(result: anyhow::Result<u8>) -> ExitCode {
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("collector: {e:#}");
+            ExitCode::from(net::exit_code_for(&e))
         }
     }
 }
