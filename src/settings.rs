@@ -324,6 +324,13 @@ mod tests {
     }
 
     #[test]
+    fn the_example_config_is_valid() {
+        let text = include_str!("../config/crawl.toml");
+        let o = parse_file(text).expect("config/crawl.toml parses");
+        build(o, seeds()).expect("config/crawl.toml validates");
+    }
+
+    #[test]
     fn flags_win_over_the_file() {
         let file = parse_file("concurrency = 4\nper_host = 2\ninclude = [\"a\"]\n").expect("valid");
         let cli = CrawlOptions {

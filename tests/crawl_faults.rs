@@ -334,3 +334,46 @@ async fn redirects_out_of_scope_or_to_other_schemes_are_not_followed() {
     assert_eq!(ok["title"], "landed");
     assert_eq!(summary.failed, 0, "refusing a redirect is not a failure");
 }
+
+#[tokio::test]
+async fn headers_user_agent_and_cookies_are_sent() {
+    let server = Server::start(
+        "127.0.0.1",
+        Arc::new(|path, _| match path {
+            "/robots.txt" => Reply::Text(
+                "text/plain",
+                "User-agent: tester\nDisallow: /hidden\n".into(),
+            ),
+            "/" => Reply::Full(
+                200,
+                vec![
+                    ("content-type", "text/html".into()),
+                    ("set-cookie", "session=abc; Path=/".into()),
+                ],
+                support::html_with_links("root", &["/next".into(), "/hidden".into()]).into_bytes(),
+            ),
+            _ => Reply::Html("<title>next</title>".into()),
+        }),
+    )
+    .await;
+    let (records, summary) = crawl_one(&server, "/", |o| {
+        o.user_agent = Some("tester/2.0".into());
+        o.header = vec!["X-Team: crawl".into()];
+        o.cookies = true;
+    })
+    .await;
+    assert_eq!(
+        records.len(),
+        2,
+        "/hidden is disallowed for the tester group"
+    );
+    assert_eq!(summary.skipped["robots_denied"], 1);
+    let hits = server.hits();
+    assert!(hits.iter().all(|h| h.user_agent == "tester/2.0"));
+    let next = hits
+        .iter()
+        .find(|h| h.path == "/next")
+        .expect("/next fetched");
+    assert_eq!(next.header("x-team"), Some("crawl"));
+    assert_eq!(next.header("cookie"), Some("session=abc"));
+}

@@ -84,6 +84,13 @@ pub struct Hit {
     pub path: String,
     pub at: Instant,
     pub user_agent: String,
+    pub headers: HeaderMap,
+}
+
+impl Hit {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
 }
 
 /// Decides the reply for a path (with query) and how often it was asked before.
@@ -131,6 +138,7 @@ impl Server {
                         path: path.clone(),
                         at: Instant::now(),
                         user_agent: ua,
+                        headers: headers.clone(),
                     });
                     let nth = {
                         let mut c = counts.lock().expect("counts");
