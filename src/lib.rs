@@ -1,1 +1,3 @@
 //! collector: a concurrent HTTP crawler and data collector.
+
+pub mod extract;
