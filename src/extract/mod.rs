@@ -7,6 +7,8 @@
 //!            └─ fields: <title> ─ Extracted.title
 //! ```
 
+#[doc(hidden)]
+pub mod candidates;
 mod charset;
 mod entities;
 mod fields;

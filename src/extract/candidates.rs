@@ -1,0 +1,211 @@
+//! Other parsers behind the same link collection, to compare speeds.
+
+use std::cell::RefCell;
+
+use super::scan::{Attr, Tag};
+use super::{ExtractOptions, Extracted, Page, charset, fields, links};
+
+#[derive(Clone, Copy, Debug)]
+pub enum Backend {
+    Scanner,
+    Html5gum,
+    LolHtml,
+    Scraper,
+}
+
+fn classify(name: &str) -> Option<Tag> {
+    Some(match name.to_ascii_lowercase().as_str() {
+        "a" => Tag::A,
+        "area" => Tag::Area,
+        "base" => Tag::Base,
+        "frame" => Tag::Frame,
+        "iframe" => Tag::Iframe,
+        "link" => Tag::Link,
+        "meta" => Tag::Meta,
+        _ => return None,
+    })
+}
+
+type Events = Vec<(Tag, Vec<(String, String)>)>;
+
+pub fn extract_with(page: &Page<'_>, opts: &ExtractOptions, backend: Backend) -> Extracted {
+    if !super::is_html(page.content_type, page.body) {
+        return Extracted::default();
+    }
+    let decoded = charset::decode(page.body, page.content_type);
+    let text: &str = &decoded.text;
+    let mut out = Extracted {
+        is_html: true,
+        charset: decoded.encoding.name(),
+        ..Extracted::default()
+    };
+    match backend {
+        Backend::Scanner => return super::extract(page, opts),
+        Backend::Html5gum => {
+            let (events, title) = html5gum_events(text);
+            replay(
+                &events,
+                title.as_deref(),
+                page,
+                decoded.encoding,
+                opts,
+                &mut out,
+            );
+        }
+        Backend::LolHtml => {
+            let (events, title) = lol_events(text);
+            replay(
+                &events,
+                title.as_deref(),
+                page,
+                decoded.encoding,
+                opts,
+                &mut out,
+            );
+        }
+        Backend::Scraper => {
+            use std::sync::LazyLock;
+            static LINKS: LazyLock<scraper::Selector> = LazyLock::new(|| {
+                scraper::Selector::parse(
+                    "a[href], area[href], link[href], frame[src], iframe[src], base[href], meta[name]",
+                )
+                .expect("valid selector")
+            });
+            static TITLE: LazyLock<scraper::Selector> =
+                LazyLock::new(|| scraper::Selector::parse("title").expect("valid selector"));
+            let html = scraper::Html::parse_document(text);
+            let mut collected = links::Links::default();
+            for el in html.select(&LINKS) {
+                if let Some(tag) = classify(el.value().name()) {
+                    let attrs: Vec<Attr<'_>> = el
+                        .value()
+                        .attrs()
+                        .map(|(name, value)| Attr { name, value })
+                        .collect();
+                    collected.start_tag(tag, &attrs);
+                }
+            }
+            out.title = html
+                .select(&TITLE)
+                .next()
+                .and_then(|t| fields::title(&t.text().collect::<String>()));
+            collected.resolve(page.url, decoded.encoding, opts, &mut out);
+        }
+    }
+    out
+}
+
+fn replay(
+    events: &Events,
+    title: Option<&str>,
+    page: &Page<'_>,
+    encoding: &'static encoding_rs::Encoding,
+    opts: &ExtractOptions,
+    out: &mut Extracted,
+) {
+    let mut collected = links::Links::default();
+    for (tag, attrs) in events {
+        let attrs: Vec<Attr<'_>> = attrs
+            .iter()
+            .map(|(name, value)| Attr { name, value })
+            .collect();
+        collected.start_tag(*tag, &attrs);
+    }
+    out.title = title.and_then(fields::title);
+    collected.resolve(page.url, encoding, opts, out);
+}
+
+fn html5gum_events(text: &str) -> (Events, Option<String>) {
+    use html5gum::emitters::callback::{CallbackEmitter, CallbackEvent};
+    let mut events: Events = Vec::new();
+    let mut title: Option<String> = None;
+    let mut title_done = false;
+    let mut in_title = false;
+    let mut current: Option<Tag> = None;
+    let mut attrs: Vec<(String, String)> = Vec::new();
+    let mut attr_name = String::new();
+    {
+        let mut emitter = CallbackEmitter::new(
+            |event: CallbackEvent<'_>, _span: html5gum::Span<()>| -> Option<()> {
+                match event {
+                    CallbackEvent::OpenStartTag { name } => {
+                        let name = String::from_utf8_lossy(name);
+                        current = classify(&name);
+                        attrs.clear();
+                        in_title = !title_done && name.eq_ignore_ascii_case("title");
+                    }
+                    CallbackEvent::AttributeName { name } if current.is_some() => {
+                        attr_name = String::from_utf8_lossy(name).into_owned();
+                    }
+                    CallbackEvent::AttributeValue { value } if current.is_some() => {
+                        attrs.push((
+                            std::mem::take(&mut attr_name),
+                            String::from_utf8_lossy(value).into_owned(),
+                        ));
+                    }
+                    CallbackEvent::CloseStartTag { .. } => {
+                        if let Some(tag) = current.take() {
+                            events.push((tag, std::mem::take(&mut attrs)));
+                        }
+                    }
+                    CallbackEvent::String { value } if in_title => {
+                        title
+                            .get_or_insert_with(String::new)
+                            .push_str(&String::from_utf8_lossy(value));
+                    }
+                    CallbackEvent::EndTag { name }
+                        if in_title && name.eq_ignore_ascii_case(b"title") =>
+                    {
+                        in_title = false;
+                        title_done = true;
+                    }
+                    _ => {}
+                }
+                None
+            },
+        );
+        emitter.naively_switch_states(true);
+        for _ in html5gum::Tokenizer::new_with_emitter(text, emitter) {}
+    }
+    (events, title)
+}
+
+fn lol_events(text: &str) -> (Events, Option<String>) {
+    use lol_html::{HtmlRewriter, Settings, element, text};
+    let events: RefCell<Events> = RefCell::new(Vec::new());
+    let title: RefCell<(Option<String>, bool)> = RefCell::new((None, false));
+    {
+        let mut rewriter = HtmlRewriter::new(
+            Settings::new()
+                    .append_element_content_handler(element!(
+                        "a[href], area[href], link[href], frame[src], iframe[src], base[href], meta[name]",
+                        |el| {
+                            if let Some(tag) = classify(&el.tag_name()) {
+                                let attrs = el
+                                    .attributes()
+                                    .iter()
+                                    .map(|a| (a.name(), a.value()))
+                                    .collect();
+                                events.borrow_mut().push((tag, attrs));
+                            }
+                            Ok(())
+                        }
+                    ))
+                    .append_element_content_handler(text!("title", |chunk| {
+                        let mut title = title.borrow_mut();
+                        if !title.1 {
+                            title
+                                .0
+                                .get_or_insert_with(String::new)
+                                .push_str(chunk.as_str());
+                            title.1 = chunk.last_in_text_node();
+                        }
+                        Ok(())
+                    })),
+            |_: &[u8]| {},
+        );
+        let _ = rewriter.write(text.as_bytes());
+        let _ = rewriter.end();
+    }
+    (events.into_inner(), title.into_inner().0)
+}
