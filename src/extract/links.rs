@@ -103,19 +103,81 @@ impl<'a> Links<'a> {
             .filter(|url| !matches!(url.scheme(), "data" | "javascript"));
         let base = base.as_ref().unwrap_or(page_url);
         let skip_nofollow = !opts.follow_nofollow;
+        let mut origins = Origins::default();
         out.links.reserve(self.hrefs.len());
-        for href in self.hrefs {
+        for href in &self.hrefs {
             if skip_nofollow && (href.nofollow || self.robots_nofollow) {
                 out.nofollow += 1;
                 continue;
             }
-            match parse(&href.url, base) {
+            let parsed = match split_origin(&href.url) {
+                Some((origin, rest)) => match origins.root(origin, &parse, base) {
+                    Some(root) => parse(rest, root),
+                    None => parse(&href.url, base),
+                },
+                None => parse(&href.url, base),
+            };
+            match parsed {
                 Ok(url) if matches!(url.scheme(), "http" | "https") => out.links.push(url),
                 Ok(_) => out.other_scheme += 1,
                 Err(_) => out.invalid += 1,
             }
         }
     }
+}
+
+/// The roots (`http://host:port/`) of the absolute links seen on a page,
+/// keyed by how their origin is written.
+///
+/// Most links on a page share a handful of origins, and the `url` crate
+/// spends more time on a host (IDNA mapping, IPv4 parsing) than on a path:
+/// resolving the rest of `http://host/path` against a known `http://host/`
+/// gives the same URL for about half the cost.
+#[derive(Default)]
+struct Origins<'h> {
+    roots: Vec<(&'h str, Option<Url>)>,
+}
+
+impl<'h> Origins<'h> {
+    fn root(
+        &mut self,
+        origin: &'h str,
+        parse: impl Fn(&str, &Url) -> Result<Url, url::ParseError>,
+        base: &Url,
+    ) -> Option<&Url> {
+        let index = match self.roots.iter().position(|(seen, _)| *seen == origin) {
+            Some(index) => index,
+            None => {
+                self.roots.push((origin, parse(origin, base).ok()));
+                self.roots.len() - 1
+            }
+        };
+        self.roots.get(index).and_then(|(_, root)| root.as_ref())
+    }
+}
+
+/// Splits an absolute http(s) URL into its `scheme://authority` and the
+/// rest, when resolving the rest against the origin's root is exactly
+/// parsing the whole: the rest starts a path (not `//` or `/\`, which would
+/// name another host), a query or a fragment, and nothing is hidden by the
+/// tabs and newlines that URL parsing deletes.
+fn split_origin(href: &str) -> Option<(&str, &str)> {
+    let scheme_len = ["http://", "https://"].iter().find_map(|scheme| {
+        let head = href.get(..scheme.len())?;
+        head.eq_ignore_ascii_case(scheme).then_some(scheme.len())
+    })?;
+    let authority_len = href
+        .get(scheme_len..)?
+        .find(['/', '\\', '?', '#'])
+        .unwrap_or(href.len() - scheme_len);
+    if authority_len == 0 || href.contains(['\t', '\n', '\r']) {
+        return None;
+    }
+    let (origin, rest) = href.split_at_checked(scheme_len + authority_len)?;
+    let bytes = rest.as_bytes();
+    let starts_authority = matches!(bytes.first(), Some(b'\\'))
+        || (bytes.first() == Some(&b'/') && matches!(bytes.get(1), Some(b'/' | b'\\')));
+    (!starts_authority).then_some((origin, rest))
 }
 
 fn is_space(c: char) -> bool {
@@ -313,6 +375,50 @@ mod tests {
                 "http://example.com/area",
             ]
         );
+    }
+
+    #[test]
+    fn absolute_links_resolve_as_the_url_crate_parses_them() {
+        let hrefs = [
+            "http://example.com",
+            "http://example.com?q",
+            "http://example.com#f",
+            "HTTP://EXAMPLE.com:80/A/../b?c#d",
+            "https://example.com:443/x",
+            "https://example.com:8443/x",
+            "http://user:pw@example.com/x",
+            "http://a@b@example.com/x",
+            "http://b\u{fc}cher.example/x",
+            "http://xn--bcher-kva.example/y",
+            "http://%65xample.com/x",
+            "http://127.1/x",
+            "http://0x7f.0.0.1:8080/x",
+            "http://[::1]:8080/x",
+            "http://example.com//x",
+            "http://example.com/\\x",
+            "http://example.com\\x",
+            "http://example.com/a\tb",
+            "http://exa\nmple.com/x",
+            "http://example.com/ x ",
+            "http://example.com:99999/x",
+            "http://exa mple.com/x",
+            "http:///x",
+            "http://",
+            "http:example.com/x",
+        ];
+        for href in hrefs {
+            let html = format!("<a href='{href}'><a href='{href}'>");
+            let page = Url::parse(PAGE).expect("valid page URL");
+            let expected = page.join(href).ok().map(String::from);
+            let extracted = run(&html);
+            match expected {
+                Some(expected) => {
+                    let got: Vec<&str> = extracted.links.iter().map(Url::as_str).collect();
+                    assert_eq!(got, [expected.as_str(), expected.as_str()], "{href}");
+                }
+                None => assert_eq!(extracted.invalid, 2, "{href}"),
+            }
+        }
     }
 
     #[test]
