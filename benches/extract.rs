@@ -29,7 +29,49 @@ fn html_files(dir: &Path, found: &mut Vec<PathBuf>) -> std::io::Result<()> {
     Ok(())
 }
 
+fn url_bench() {
+    let base =
+        Url::parse("http://127.0.0.1:8081/d0/page124.html").unwrap_or_else(|_| unreachable!());
+    let domain =
+        Url::parse("https://www.example.com/d0/page124.html").unwrap_or_else(|_| unreachable!());
+    let n = 200_000;
+    for (label, base, input) in [
+        ("abs ip", &base, "http://127.0.0.1:8083/d0/page110.html"),
+        (
+            "abs domain",
+            &domain,
+            "https://www.example.com/d0/page110.html",
+        ),
+        (
+            "abs domain mixed",
+            &domain,
+            "https://WWW.Example.com/d0/page110.html",
+        ),
+        ("path-abs", &base, "/d1/page384.html"),
+        ("path-rel", &base, "../d1/page396.html"),
+        ("frag", &base, "#sec4"),
+    ] {
+        let start = Instant::now();
+        for _ in 0..n {
+            std::hint::black_box(
+                Url::options()
+                    .base_url(Some(base))
+                    .parse(std::hint::black_box(input))
+                    .is_ok(),
+            );
+        }
+        println!(
+            "{label}: {:.0} ns",
+            start.elapsed().as_secs_f64() / n as f64 * 1e9
+        );
+    }
+}
+
 fn main() -> ExitCode {
+    if std::env::var("URLBENCH").is_ok() {
+        url_bench();
+        return ExitCode::SUCCESS;
+    }
     // `cargo bench` passes `--bench`; the directory is the other argument.
     let Some(dir) = std::env::args().skip(1).find(|arg| !arg.starts_with("--")) else {
         eprintln!("usage: cargo bench --bench extract -- DIR   (a directory of .html files)");
@@ -60,12 +102,17 @@ fn main() -> ExitCode {
     }
     let bytes: usize = pages.iter().map(|(body, _)| body.len()).sum();
     let opts = ExtractOptions::default();
+    let only = std::env::var("ONLY").unwrap_or_default();
     for backend in [
+        Backend::ScanOnly,
         Backend::Scanner,
         Backend::Html5gum,
         Backend::LolHtml,
         Backend::Scraper,
     ] {
+        if !only.is_empty() && !format!("{backend:?}").eq_ignore_ascii_case(&only) {
+            continue;
+        }
         let mut best = f64::INFINITY;
         let mut links = 0;
         for _ in 0..PASSES {

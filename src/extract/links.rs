@@ -111,7 +111,7 @@ impl<'a> Links<'a> {
                 continue;
             }
             let parsed = match split_origin(&href.url) {
-                Some((origin, rest)) => match origins.root(origin, &parse, base) {
+                Some((origin, rest)) => match origins.root(origin, parse, base) {
                     Some(root) => parse(rest, root),
                     None => parse(&href.url, base),
                 },
