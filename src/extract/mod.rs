@@ -7,9 +7,9 @@
 //!            └─ fields: <title> ─ Extracted.title
 //! ```
 
-#[doc(hidden)]
-pub mod candidates;
 mod charset;
+#[cfg(test)]
+mod differential;
 mod entities;
 mod fields;
 mod links;
