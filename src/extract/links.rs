@@ -160,6 +160,10 @@ struct Origins<'h> {
     roots: Vec<(&'h str, Option<Url>)>,
 }
 
+/// Origins remembered per page: a page rarely links to more, and the
+/// linear lookup must stay cheap on a page linking to thousands.
+const MAX_ORIGINS: usize = 16;
+
 impl<'h> Origins<'h> {
     fn root(
         &mut self,
@@ -169,10 +173,11 @@ impl<'h> Origins<'h> {
     ) -> Option<&Url> {
         let index = match self.roots.iter().position(|(seen, _)| *seen == origin) {
             Some(index) => index,
-            None => {
+            None if self.roots.len() < MAX_ORIGINS => {
                 self.roots.push((origin, parse(origin, base).ok()));
                 self.roots.len() - 1
             }
+            None => return None,
         };
         self.roots.get(index).and_then(|(_, root)| root.as_ref())
     }
@@ -206,8 +211,8 @@ fn is_space(c: char) -> bool {
     matches!(c, '\t' | '\n' | '\x0C' | '\r' | ' ')
 }
 
-/// An attribute's value with references decoded and ASCII whitespace
-/// trimmed, as browsers read URLs and keywords.
+/// The first `name` attribute's value (HTML ignores repeats), references
+/// decoded and ASCII whitespace trimmed, as browsers read URLs and keywords.
 fn value<'a>(attrs: &[Attr<'a>], name: &str) -> Option<Cow<'a, str>> {
     let attr = attrs.iter().find(|a| a.name.eq_ignore_ascii_case(name))?;
     Some(match entities::decode(attr.value, Context::Attribute) {
@@ -441,6 +446,23 @@ mod tests {
                 None => assert_eq!(extracted.invalid, 2, "{href}"),
             }
         }
+    }
+
+    #[test]
+    fn first_of_repeated_attributes_counts() {
+        let html = r#"<a href="/first" HREF="/second" rel=x rel=nofollow>"#;
+        assert_eq!(links(html), ["http://example.com/first"]);
+    }
+
+    #[test]
+    fn hostile_pages_stay_linear() {
+        // Quadratic work on either would take minutes in a debug build.
+        let mut html = format!("<a{} href=/many-attributes>", " x".repeat(200_000));
+        for host in 0..20_000 {
+            html.push_str(&format!("<a href=http://h{host}.example/>"));
+        }
+        let extracted = run(&html);
+        assert_eq!(extracted.links.len(), 20_001);
     }
 
     #[test]

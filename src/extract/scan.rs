@@ -36,8 +36,8 @@ pub(crate) struct Attr<'a> {
 
 /// What the scan reports, in document order.
 pub(crate) trait Visitor<'a> {
-    /// A start tag of interest with its attributes; a repeated attribute
-    /// keeps its first value, as in HTML.
+    /// A start tag of interest with its attributes in source order. Of a
+    /// repeated name only the first counts in HTML (13.2.5.33).
     fn start_tag(&mut self, tag: Tag, attrs: &[Attr<'a>]);
     /// The raw text (references not decoded) of an HTML `<title>`; one
     /// inside `<svg>` or `<math>` is not the document's.
@@ -292,9 +292,9 @@ fn attributes<'a>(
                 }
             }
         }
-        if let Some(attrs) = collect.as_deref_mut()
-            && !attrs.iter().any(|a| a.name.eq_ignore_ascii_case(name))
-        {
+        // Repeats are kept: finding the first is the reader's job, and
+        // checking each push would be quadratic in a hostile tag.
+        if let Some(attrs) = collect.as_deref_mut() {
             attrs.push(Attr { name, value });
         }
     }
@@ -475,7 +475,7 @@ mod tests {
             ["A href=x y rel=a \"b\" title=plain data-x= checked="]
         );
         assert_eq!(seen("<A HREF = /up >"), ["A HREF=/up"]);
-        assert_eq!(seen("<a\nhref=/a\thref=/b>"), ["A href=/a"]);
+        assert_eq!(seen("<a\nhref=/a\tHREF=/b>"), ["A href=/a HREF=/b"]);
         assert_eq!(seen("<a href=/a/>"), ["A href=/a/"]);
         assert_eq!(seen("<a/href=/a/ rel=x/>"), ["A href=/a/ rel=x/"]);
         assert_eq!(seen("<a href=>x"), ["A href="]);
