@@ -57,32 +57,59 @@ enum Kind {
     Other,
 }
 
+/// A tag name of up to 16 bytes as one integer, ASCII letters lowercased,
+/// so that classifying the name is a few integer comparisons. Built in a
+/// register: bytes stored one by one and read back as a word stall the CPU.
+const fn name_key(name: &[u8]) -> u128 {
+    let mut key = 0u128;
+    let mut i = if name.len() < 16 { name.len() } else { 16 };
+    while i > 0 {
+        i -= 1;
+        // `| 0x20` lowercases letters; on other bytes it may give garbage,
+        // but never a letter, and every name compared against is letters.
+        key = (key << 8) | (name[i] | 0x20) as u128;
+    }
+    key
+}
+
 fn kind(name: &[u8]) -> Kind {
-    const LONGEST: usize = 9;
-    if name.len() > LONGEST {
+    const A: u128 = name_key(b"a");
+    const AREA: u128 = name_key(b"area");
+    const BASE: u128 = name_key(b"base");
+    const FRAME: u128 = name_key(b"frame");
+    const IFRAME: u128 = name_key(b"iframe");
+    const LINK: u128 = name_key(b"link");
+    const META: u128 = name_key(b"meta");
+    const TITLE: u128 = name_key(b"title");
+    const TEXTAREA: u128 = name_key(b"textarea");
+    const STYLE: u128 = name_key(b"style");
+    const XMP: u128 = name_key(b"xmp");
+    const NOEMBED: u128 = name_key(b"noembed");
+    const NOFRAMES: u128 = name_key(b"noframes");
+    const SCRIPT: u128 = name_key(b"script");
+    const PLAINTEXT: u128 = name_key(b"plaintext");
+    const SVG: u128 = name_key(b"svg");
+    const MATH: u128 = name_key(b"math");
+    if name.len() > 9 {
         return Kind::Other;
     }
-    let mut lower = [0u8; LONGEST];
-    for (to, from) in lower.iter_mut().zip(name) {
-        *to = from.to_ascii_lowercase();
-    }
-    match lower.get(..name.len()).unwrap_or_default() {
-        b"a" => Kind::Visit(Tag::A),
-        b"area" => Kind::Visit(Tag::Area),
-        b"base" => Kind::Visit(Tag::Base),
-        b"frame" => Kind::Visit(Tag::Frame),
-        b"iframe" => Kind::Visit(Tag::Iframe),
-        b"link" => Kind::Visit(Tag::Link),
-        b"meta" => Kind::Visit(Tag::Meta),
-        b"title" => Kind::Title,
-        b"textarea" => Kind::Text("textarea"),
-        b"style" => Kind::Text("style"),
-        b"xmp" => Kind::Text("xmp"),
-        b"noembed" => Kind::Text("noembed"),
-        b"noframes" => Kind::Text("noframes"),
-        b"script" => Kind::Script,
-        b"plaintext" => Kind::Plaintext,
-        b"svg" | b"math" => Kind::Foreign,
+    match name_key(name) {
+        A => Kind::Visit(Tag::A),
+        AREA => Kind::Visit(Tag::Area),
+        BASE => Kind::Visit(Tag::Base),
+        FRAME => Kind::Visit(Tag::Frame),
+        IFRAME => Kind::Visit(Tag::Iframe),
+        LINK => Kind::Visit(Tag::Link),
+        META => Kind::Visit(Tag::Meta),
+        TITLE => Kind::Title,
+        TEXTAREA => Kind::Text("textarea"),
+        STYLE => Kind::Text("style"),
+        XMP => Kind::Text("xmp"),
+        NOEMBED => Kind::Text("noembed"),
+        NOFRAMES => Kind::Text("noframes"),
+        SCRIPT => Kind::Script,
+        PLAINTEXT => Kind::Plaintext,
+        SVG | MATH => Kind::Foreign,
         _ => Kind::Other,
     }
 }
@@ -94,6 +121,22 @@ fn is_space(byte: u8) -> bool {
 /// Bytes that end a tag name (HTML 13.2.5.8).
 fn ends_name(byte: u8) -> bool {
     is_space(byte) || byte == b'/' || byte == b'>'
+}
+
+/// Bytes that end an attribute name (13.2.5.33).
+fn ends_attribute_name(byte: u8) -> bool {
+    ends_name(byte) || byte == b'='
+}
+
+/// Bytes that end an unquoted attribute value (13.2.5.38).
+fn ends_unquoted(byte: u8) -> bool {
+    is_space(byte) || byte == b'>'
+}
+
+/// How many bytes from `from` on do not satisfy `stop`; `None` if the input
+/// ends first.
+fn run_until(bytes: &[u8], from: usize, stop: impl Fn(u8) -> bool) -> Option<usize> {
+    bytes.get(from..)?.iter().position(|&b| stop(b))
 }
 
 /// Scans `doc`, reporting to `visitor`.
@@ -239,63 +282,46 @@ fn attributes<'a>(
         attrs.clear();
     }
     loop {
-        match *bytes.get(pos)? {
-            b'>' => {
-                return Some(TagEnd {
-                    end: pos + 1,
-                    self_closing: false,
-                });
-            }
-            b'/' if bytes.get(pos + 1) == Some(&b'>') => {
-                return Some(TagEnd {
-                    end: pos + 2,
-                    self_closing: true,
-                });
-            }
-            b if is_space(b) || b == b'/' => {
-                pos += 1;
-                continue;
-            }
-            _ => {}
+        // Before the attribute name, a `/` not followed by `>` is ignored.
+        let skipped = run_until(bytes, pos, |b| !is_space(b) && b != b'/')?;
+        pos += skipped;
+        if *bytes.get(pos)? == b'>' {
+            return Some(TagEnd {
+                end: pos + 1,
+                self_closing: skipped > 0 && bytes.get(pos - 1) == Some(&b'/'),
+            });
         }
         // A name may start with `=` (13.2.5.32).
         let name_start = pos;
-        pos += 1;
-        while bytes.get(pos).is_some_and(|&b| !ends_name(b) && b != b'=') {
-            pos += 1;
-        }
-        let name = doc.get(name_start..pos).unwrap_or_default();
-        while bytes.get(pos).copied().is_some_and(is_space) {
-            pos += 1;
-        }
-        let mut value = "";
+        pos += 1 + run_until(bytes, pos + 1, ends_attribute_name)?;
+        let name_end = pos;
+        pos += run_until(bytes, pos, |b| !is_space(b))?;
+        let mut value = (pos, pos);
         if bytes.get(pos) == Some(&b'=') {
             pos += 1;
-            while bytes.get(pos).copied().is_some_and(is_space) {
-                pos += 1;
-            }
+            pos += run_until(bytes, pos, |b| !is_space(b))?;
             match *bytes.get(pos)? {
                 quote @ (b'"' | b'\'') => {
-                    let start = pos + 1;
-                    let len = memchr(quote, bytes.get(start..)?)?;
-                    value = doc.get(start..start + len).unwrap_or_default();
-                    pos = start + len + 1;
+                    let len = memchr(quote, bytes.get(pos + 1..)?)?;
+                    value = (pos + 1, pos + 1 + len);
+                    pos += len + 2;
                 }
                 // `<a href=>`: an empty value; the `>` ends the tag.
                 b'>' => {}
                 _ => {
-                    let start = pos;
-                    while bytes.get(pos).is_some_and(|&b| !is_space(b) && b != b'>') {
-                        pos += 1;
-                    }
-                    value = doc.get(start..pos).unwrap_or_default();
+                    let len = run_until(bytes, pos, ends_unquoted)?;
+                    value = (pos, pos + len);
+                    pos += len;
                 }
             }
         }
         // Repeats are kept: finding the first is the reader's job, and
         // checking each push would be quadratic in a hostile tag.
         if let Some(attrs) = collect.as_deref_mut() {
-            attrs.push(Attr { name, value });
+            attrs.push(Attr {
+                name: doc.get(name_start..name_end).unwrap_or_default(),
+                value: doc.get(value.0..value.1).unwrap_or_default(),
+            });
         }
     }
 }
