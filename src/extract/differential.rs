@@ -1,0 +1,156 @@
+//! Random markup run through both the scanner and html5ever's full
+//! parser (via `scraper`): the links and title must agree, so that the
+//! scanner's shortcuts never change what a real HTML parser would find.
+//!
+//! The fragments avoid what the two read differently on purpose: CDATA,
+//! `<noscript>`, `<svg>`/`<math>`, and elements the tree builder drops
+//! out of place (`<frame>` outside a frameset, `<select>`, `<template>`).
+
+use std::sync::LazyLock;
+
+use scraper::{Html, Selector};
+use url::Url;
+
+use super::{ExtractOptions, Page, extract};
+
+const FRAGMENTS: &[&str] = &[
+    "<a href=/u1>",
+    "<a href='/u2'>",
+    "<A HREF=\"/u3\">",
+    "<a href=/u4",
+    "<a\nhref=\"/u5\"/>",
+    "<a href=\"/q?a=1&amp;b=2\">",
+    "<a href=&#x2F;e>",
+    "<a href=/n&notit;>",
+    "<a href='/k?x=1&copy=2'>",
+    "<a href=a>b>",
+    "<a href=\"/x\"href=/y>",
+    "<a href='  /sp  '>",
+    "<a href=\"",
+    "<a =x href=/eq>",
+    "<a/href=/sl>",
+    "<a href>",
+    "<a href=javascript:x>",
+    "</a href=/end>",
+    "</a>",
+    "<link rel=canonical href=/c>",
+    "<area href=/ar>",
+    "<iframe src=/f>",
+    "<iframe>",
+    "</iframe>",
+    "<script>",
+    "<scriPt>",
+    "</script>",
+    "</SCRIPT >",
+    "</script x=\">\">",
+    "<!-- <script>",
+    "<!-- <script> </script> -->",
+    "<style>",
+    "</style>",
+    "<textarea>",
+    "</textarea>",
+    "<title>",
+    "</title>",
+    "<title>T &copy; 1</title>",
+    "<xmp>",
+    "</xmp>",
+    "<noembed>",
+    "</noembed>",
+    "<noframes>",
+    "</noframes>",
+    "<plaintext>",
+    "<!--",
+    "-->",
+    "--!>",
+    "<!---->",
+    "<!-->",
+    "<!--->",
+    "-",
+    "<!DOCTYPE html>",
+    "<?x",
+    "<!",
+    "<",
+    "</",
+    ">",
+    "'",
+    "\"",
+    "=",
+    "&amp;",
+    "&#",
+    " ",
+    "\n",
+    "text",
+    "<br/>",
+    "<div>",
+    "<p title=\"",
+    "</p x='>'>",
+];
+
+/// Distinct links in order of first appearance (the tree builder clones an
+/// `<a>` that formatting elements reopen) and the title.
+type Found = (Vec<String>, Option<String>);
+
+fn page_url() -> Url {
+    Url::parse("http://example.com/d/p.html").expect("valid page URL")
+}
+
+fn distinct(links: impl Iterator<Item = String>) -> Vec<String> {
+    let mut seen = Vec::new();
+    for link in links {
+        if !seen.contains(&link) {
+            seen.push(link);
+        }
+    }
+    seen
+}
+
+fn scanner(html: &str) -> Found {
+    let url = page_url();
+    let page = Page {
+        body: html.as_bytes(),
+        content_type: Some("text/html"),
+        url: &url,
+    };
+    let extracted = extract(&page, &ExtractOptions::default());
+    (
+        distinct(extracted.links.iter().map(Url::to_string)),
+        extracted.title,
+    )
+}
+
+fn html5ever(html: &str) -> Found {
+    static LINKS: LazyLock<Selector> = LazyLock::new(|| {
+        Selector::parse("a[href], area[href], link[rel~=canonical][href], iframe[src]")
+            .expect("valid selector")
+    });
+    static TITLE: LazyLock<Selector> =
+        LazyLock::new(|| Selector::parse("title").expect("valid selector"));
+    let url = page_url();
+    let document = Html::parse_document(html);
+    let links = document.select(&LINKS).filter_map(|element| {
+        let raw = element
+            .value()
+            .attr("href")
+            .or_else(|| element.value().attr("src"))?;
+        let resolved = url.join(raw.trim_ascii()).ok()?;
+        matches!(resolved.scheme(), "http" | "https").then(|| resolved.to_string())
+    });
+    let title = document.select(&TITLE).next().and_then(|title| {
+        let text: String = title.text().collect();
+        let collapsed = text.split_ascii_whitespace().collect::<Vec<_>>().join(" ");
+        (!collapsed.is_empty()).then_some(collapsed)
+    });
+    (distinct(links), title)
+}
+
+#[test]
+fn scanner_agrees_with_html5ever_on_random_markup() {
+    let mut rng = fastrand::Rng::with_seed(11);
+    for _ in 0..5000 {
+        let fragments = rng.usize(1..30);
+        let html: String = (0..fragments)
+            .filter_map(|_| FRAGMENTS.get(rng.usize(..FRAGMENTS.len())).copied())
+            .collect();
+        assert_eq!(scanner(&html), html5ever(&html), "{html:?}");
+    }
+}
