@@ -2,7 +2,7 @@
 //! pages, µs per page, MB/s and links per page, best of several passes.
 //!
 //! ```sh
-//! python3 /work/shared/bench/gen_site.py --pages 500 --out /tmp/xsite
+//! python3 ../shared/bench/gen_site.py --pages 500 --out /tmp/xsite
 //! cargo bench --bench extract -- /tmp/xsite
 //! ```
 
@@ -53,9 +53,7 @@ fn main() -> ExitCode {
     // `cargo bench` passes `--bench`; the directory is the other argument.
     let Some(dir) = std::env::args().skip(1).find(|arg| !arg.starts_with("--")) else {
         eprintln!("usage: cargo bench --bench extract -- DIR   (a directory of .html files)");
-        eprintln!(
-            "  make one: python3 /work/shared/bench/gen_site.py --pages 500 --out /tmp/xsite"
-        );
+        eprintln!("  make one: python3 ../shared/bench/gen_site.py --pages 500 --out /tmp/xsite");
         // A plain `cargo bench` runs every bench: nothing to measure is no failure.
         return ExitCode::SUCCESS;
     };

@@ -20,7 +20,7 @@
 //! Of the scanner's 20.6 µs, decoding, scanning and the title take 7.4;
 //! the rest is the `url` crate resolving links, which every candidate pays.
 //! The scanner agrees with html5ever on random markup (`differential.rs`).
-//! To repeat: `python3 /work/shared/bench/gen_site.py --pages 500 --out
+//! To repeat: `python3 ../shared/bench/gen_site.py --pages 500 --out
 //! /tmp/xsite`, then `cargo bench --bench extract -- /tmp/xsite`; the
 //! other parsers are in the commit "bench: scan-only timing, html5gum with
 //! jetscii, html5ever differential test" (`ONLY=lolhtml` etc. picks one).
