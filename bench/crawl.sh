@@ -22,6 +22,13 @@ results=${RESULTS_DIR:-/tmp/collector-bench-results-$pages}
 work=/dev/shm/collector-bench
 
 [ -f "$bench/run_peers.py" ] || { echo "no $bench/run_peers.py (set BENCH_DIR)" >&2; exit 2; }
+# A private copy of the runner whose nginx keeps fewer files open: its
+# open_file_cache of 20000 entries exceeds a 20000 open-file limit, and on
+# sites larger than that nginx starts answering 500.
+runner=$(mktemp -d /tmp/collector-bench-runner.XXXXXX)
+trap 'rm -rf "$runner"' EXIT
+cp -r "$bench/run_peers.py" "$bench/serve.sh" "$bench/peers" "$runner/"
+sed -i 's/open_file_cache max=20000/open_file_cache max=4000/' "$runner/serve.sh"
 need_apt() {
   command -v wget2 >/dev/null || return 0
   [ -x /usr/bin/time ] || return 0
@@ -34,7 +41,7 @@ if need_apt; then "$bench/install_peers.sh" apt; fi
 rm -rf "$results" "$work"
 mkdir -p "$results" "$work"
 
-python3 "$bench/run_peers.py" --site "$site" --runs "$runs" --peers wget2,collector \
+python3 "$runner/run_peers.py" --site "$site" --runs "$runs" --peers wget2,collector \
   --work "$work" --results "$results" \
   --collector-cmd "$repo/target/release/collector crawl {seeds} --out {out} --concurrency {conc} --per-host {conc} --quiet" \
   > "$results/run.log" 2>&1 || { cat "$results/run.log"; exit 1; }
