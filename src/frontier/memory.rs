@@ -3,9 +3,9 @@
 //! The seen set holds 8-byte fingerprints in a hash set with an identity
 //! hasher (the fingerprint is already a good hash), so a seen URL costs
 //! about 9-21 bytes depending on the table's load. A queued URL is kept as
-//! its path and query only (its origin is its queue's), not as a parsed
-//! `Url`, and parsed again when leased: far less memory, for a parse of
-//! about a microsecond. `cargo bench --bench frontier` measures both.
+//! its path and query only, packed (`packed.rs`), not as a parsed `Url`,
+//! and parsed again when leased: far less memory, for a parse of about a
+//! microsecond. `cargo bench --bench frontier` measures both.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::hash::{BuildHasherDefault, Hasher};
@@ -16,6 +16,7 @@ use async_trait::async_trait;
 use tokio::sync::Notify;
 use url::Url;
 
+use super::packed::{PackedQueue, Referrers};
 use super::{Admission, Candidate, Frontier, FrontierError, FrontierStats, Lease, Limits, canon};
 use crate::gate::{HostGate, Wait};
 
@@ -39,16 +40,10 @@ impl Hasher for IdentityHasher {
 
 type SeenSet = HashSet<u64, BuildHasherDefault<IdentityHasher>>;
 
-struct Queued {
-    /// Path and query; the origin is the queue's.
-    path: Box<str>,
-    depth: u32,
-    referrer: Option<Arc<str>>,
-}
-
 struct OriginQueue {
     origin: Arc<str>,
-    urls: VecDeque<Queued>,
+    /// Path and query of each URL; the origin is the queue's.
+    urls: PackedQueue,
     in_ring: bool,
 }
 
@@ -56,6 +51,7 @@ struct OriginQueue {
 struct State {
     seen: SeenSet,
     origins: Vec<OriginQueue>,
+    referrers: Referrers,
     index: HashMap<Arc<str>, usize>,
     /// Origins with queued URLs, visited round-robin.
     ring: VecDeque<usize>,
@@ -113,7 +109,7 @@ impl MemoryFrontier {
                 let origin: Arc<str> = origin.into();
                 st.origins.push(OriginQueue {
                     origin: origin.clone(),
-                    urls: VecDeque::new(),
+                    urls: PackedQueue::default(),
                     in_ring: false,
                 });
                 let i = st.origins.len() - 1;
@@ -121,12 +117,10 @@ impl MemoryFrontier {
                 i
             }
         };
+        let referrer = st.referrers.intern(c.referrer.as_ref());
         let q = &mut st.origins[idx];
-        q.urls.push_back(Queued {
-            path: c.url[url::Position::BeforePath..].into(),
-            depth: c.depth,
-            referrer: c.referrer,
-        });
+        q.urls
+            .push(c.depth, referrer, &c.url[url::Position::BeforePath..]);
         if !q.in_ring {
             q.in_ring = true;
             st.ring.push_back(idx);
@@ -148,7 +142,7 @@ impl MemoryFrontier {
             match gate.try_start(&origin) {
                 Ok(permit) => {
                     let q = &mut st.origins[idx];
-                    let Some(item) = q.urls.pop_front() else {
+                    let Some((depth, referrer, path)) = q.urls.pop() else {
                         q.in_ring = false;
                         continue;
                     };
@@ -158,7 +152,8 @@ impl MemoryFrontier {
                         st.ring.push_back(idx);
                     }
                     st.queued -= 1;
-                    let Ok(url) = Url::parse(&format!("{origin}{}", item.path)) else {
+                    let referrer = st.referrers.release(referrer);
+                    let Ok(url) = Url::parse(&format!("{origin}{path}")) else {
                         // Stored strings come from parsed URLs; an entry that
                         // fails to parse again is dropped rather than leased.
                         continue;
@@ -167,8 +162,8 @@ impl MemoryFrontier {
                     return Next::Lease(Lease {
                         url,
                         origin: origin.to_string(),
-                        depth: item.depth,
-                        referrer: item.referrer,
+                        depth,
+                        referrer,
                         permit,
                     });
                 }

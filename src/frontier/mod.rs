@@ -10,6 +10,7 @@
 
 pub mod canon;
 pub mod memory;
+mod packed;
 
 use std::sync::Arc;
 
