@@ -15,10 +15,10 @@ use tokio_util::sync::CancellationToken;
 
 use crate::extract::ExtractOptions;
 use crate::fetch::Fetcher;
-use crate::frontier::{Admission, Candidate, Frontier, MemoryFrontier, canonicalize};
+use crate::frontier::{Admission, Candidate, Done, Frontier, MemoryFrontier, canonicalize};
 use crate::politeness::{OriginLimiter, RobotsCache};
 use crate::progress::{self, Counters};
-use crate::record::{SkipReason, SkipRecord, Summary};
+use crate::record::{ErrorKind, SkipReason, SkipRecord, Summary};
 use crate::settings::CrawlSettings;
 use crate::sink::{self, JsonlSink, Sink, SinkMsg, jsonl::JsonlWriter, part_file};
 use crate::visit::Visitor;
@@ -156,6 +156,14 @@ pub async fn run(settings: CrawlSettings, stop: CancellationToken) -> anyhow::Re
             if !visit.links.is_empty() {
                 push(&shared, visit.links).await?;
             }
+            // A URL robots.txt kept us from requesting does not use up
+            // --max-pages, even when it is a seed with a record.
+            let fetched = visit.record.as_ref().is_some_and(|r| {
+                r.status.is_some()
+                    || r.error
+                        .as_ref()
+                        .is_some_and(|e| e.kind != ErrorKind::RobotsDenied)
+            });
             if visit.record.is_none() {
                 let url = lease.url.to_string();
                 skip(
@@ -179,7 +187,12 @@ pub async fn run(settings: CrawlSettings, stop: CancellationToken) -> anyhow::Re
                     .await
                     .context("the output writer stopped")?;
             }
-            shared.frontier.complete(lease).await?;
+            let done = if fetched {
+                Done::Fetched
+            } else {
+                Done::NotFetched
+            };
+            shared.frontier.complete(lease, done).await?;
             drop(permit);
             Ok(())
         });
@@ -204,6 +217,18 @@ pub async fn run(settings: CrawlSettings, stop: CancellationToken) -> anyhow::Re
     }
     display_done.cancel();
     let _ = display.await;
+    if !interrupted && failure.is_none() {
+        // The crawl ended with URLs still queued: --max-pages was reached.
+        for left in frontier.drain().await? {
+            skip(
+                &shared,
+                left.url.to_string(),
+                SkipReason::MaxPages,
+                left.referrer,
+            )
+            .await;
+        }
+    }
 
     let hosts = frontier.stats().origins;
     let Shared { skips, sink, .. } = match Arc::try_unwrap(shared) {
@@ -262,7 +287,6 @@ async fn push(shared: &Shared, batch: Vec<Candidate>) -> anyhow::Result<()> {
             Admission::Queued => continue,
             Admission::Duplicate => SkipReason::Duplicate,
             Admission::MaxDepth => SkipReason::MaxDepth,
-            Admission::MaxPages => SkipReason::MaxPages,
         };
         shared.skips.add(reason, 1);
         if let Some((url, referrer)) = referrers.get(i) {

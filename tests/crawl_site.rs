@@ -222,7 +222,7 @@ async fn max_pages_is_exact() {
     let out = tempfile::tempdir().expect("tempdir");
     let mut opts = support::options(out.path());
     opts.max_pages = Some(17);
-    support::crawl(&[server.url("/cal?d=0")], opts).await;
+    let summary = support::crawl(&[server.url("/cal?d=0")], opts).await;
     assert_eq!(support::records(out.path()).len(), 17);
     let page_hits = server
         .paths()
@@ -230,4 +230,43 @@ async fn max_pages_is_exact() {
         .filter(|p| p.starts_with("/cal"))
         .count();
     assert_eq!(page_hits, 17);
+    assert_eq!(
+        summary.skipped["max_pages"], 1,
+        "day 17 was found but not fetched"
+    );
+}
+
+#[tokio::test]
+async fn urls_robots_txt_denies_do_not_use_up_max_pages() {
+    let mut links: Vec<String> = (0..10).map(|i| format!("/private/{i}")).collect();
+    links.extend((0..30).map(|i| format!("/open/{i}")));
+    let server = Server::start(
+        "127.0.0.1",
+        Arc::new(move |path, _| match path {
+            "/robots.txt" => {
+                Reply::Text("text/plain", "User-agent: *\nDisallow: /private/\n".into())
+            }
+            "/" => Reply::Html(support::html_with_links("root", &links)),
+            _ => Reply::Html("<title>leaf</title>".into()),
+        }),
+    )
+    .await;
+    let out = tempfile::tempdir().expect("tempdir");
+    let mut opts = support::options(out.path());
+    opts.max_pages = Some(15);
+    opts.per_host = Some(1);
+    let summary = support::crawl(&[server.url("/")], opts).await;
+    let records = support::records(out.path());
+    assert_eq!(records.len(), 15);
+    assert!(server.paths().iter().all(|p| !p.starts_with("/private/")));
+    assert_eq!(
+        server
+            .paths()
+            .iter()
+            .filter(|p| p.starts_with("/open/"))
+            .count(),
+        14
+    );
+    assert_eq!(summary.skipped["robots_denied"], 10);
+    assert_eq!(summary.skipped["max_pages"], 16);
 }

@@ -17,7 +17,9 @@ use tokio::sync::Notify;
 use url::Url;
 
 use super::packed::{PackedQueue, Referrers};
-use super::{Admission, Candidate, Frontier, FrontierError, FrontierStats, Lease, Limits, canon};
+use super::{
+    Admission, Candidate, Done, Frontier, FrontierError, FrontierStats, Lease, Limits, canon,
+};
 use crate::gate::{HostGate, Wait};
 
 /// Passes a fingerprint through as its own hash.
@@ -57,7 +59,8 @@ struct State {
     ring: VecDeque<usize>,
     queued: u64,
     leased: u64,
-    admitted: u64,
+    /// Leases handed out that count against `max_pages`.
+    budget_used: u64,
     closed: bool,
 }
 
@@ -97,10 +100,6 @@ impl MemoryFrontier {
         if self.limits.max_depth.is_some_and(|max| c.depth > max) {
             return Admission::MaxDepth;
         }
-        if self.limits.max_pages.is_some_and(|max| st.admitted >= max) {
-            return Admission::MaxPages;
-        }
-        st.admitted += 1;
         st.queued += 1;
         let origin = canon::origin_key(&c.url);
         let idx = match st.index.get(origin.as_str()) {
@@ -133,6 +132,18 @@ impl MemoryFrontier {
         if st.closed {
             return Next::Finished;
         }
+        if self
+            .limits
+            .max_pages
+            .is_some_and(|max| st.budget_used >= max)
+        {
+            // Leases in flight may still give their place back.
+            return if st.leased == 0 {
+                Next::Finished
+            } else {
+                Next::Wait(None)
+            };
+        }
         let mut earliest: Option<Instant> = None;
         for _ in 0..st.ring.len() {
             let Some(idx) = st.ring.pop_front() else {
@@ -159,6 +170,7 @@ impl MemoryFrontier {
                         continue;
                     };
                     st.leased += 1;
+                    st.budget_used += 1;
                     return Next::Lease(Lease {
                         url,
                         origin: origin.to_string(),
@@ -214,14 +226,39 @@ impl Frontier for MemoryFrontier {
         }
     }
 
-    async fn complete(&self, lease: Lease) -> Result<(), FrontierError> {
+    async fn complete(&self, lease: Lease, done: Done) -> Result<(), FrontierError> {
         {
             let mut st = self.lock();
             st.leased = st.leased.saturating_sub(1);
+            if done == Done::NotFetched {
+                st.budget_used = st.budget_used.saturating_sub(1);
+            }
         }
         drop(lease);
         self.changed.notify_waiters();
         Ok(())
+    }
+
+    async fn drain(&self) -> Result<Vec<Candidate>, FrontierError> {
+        let mut st = self.lock();
+        let st = &mut *st;
+        let mut out = Vec::with_capacity(usize::try_from(st.queued).unwrap_or(0));
+        for q in &mut st.origins {
+            while let Some((depth, referrer, path)) = q.urls.pop() {
+                let referrer = st.referrers.release(referrer);
+                if let Ok(url) = Url::parse(&format!("{}{path}", q.origin)) {
+                    out.push(Candidate {
+                        url,
+                        depth,
+                        referrer,
+                    });
+                }
+            }
+            q.in_ring = false;
+        }
+        st.ring.clear();
+        st.queued = 0;
+        Ok(out)
     }
 
     fn close(&self) {
@@ -305,9 +342,9 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn duplicates_and_limits_are_reported_per_candidate() {
+    async fn duplicates_and_depth_are_reported_per_candidate() {
         let f = MemoryFrontier::new(Limits {
-            max_pages: Some(2),
+            max_pages: None,
             max_depth: Some(1),
         });
         let got = f
@@ -316,13 +353,39 @@ mod tests {
                 cand("http://a/1", 0),
                 cand("http://a/2", 2),
                 cand("http://a/3", 1),
-                cand("http://a/4", 1),
             ])
             .await
             .expect("push");
         use Admission::*;
-        assert_eq!(got, vec![Queued, Duplicate, MaxDepth, Queued, MaxPages]);
+        assert_eq!(got, vec![Queued, Duplicate, MaxDepth, Queued]);
         assert_eq!(f.stats().queued, 2);
+    }
+
+    #[tokio::test]
+    async fn max_pages_counts_fetches_and_unfetched_leases_give_back() {
+        let f = MemoryFrontier::new(Limits {
+            max_pages: Some(2),
+            max_depth: None,
+        });
+        let urls = ["http://a/1", "http://a/2", "http://a/3", "http://a/4"];
+        f.push(urls.iter().map(|u| cand(u, 0)).collect())
+            .await
+            .expect("push");
+        let g = gate(8, &[]);
+        let first = f.lease(&g).await.expect("lease").expect("some");
+        f.complete(first, Done::NotFetched).await.expect("complete");
+        for _ in 0..2 {
+            let l = f.lease(&g).await.expect("lease").expect("budget left");
+            f.complete(l, Done::Fetched).await.expect("complete");
+        }
+        assert!(
+            f.lease(&g).await.expect("lease").is_none(),
+            "two fetched: done"
+        );
+        let left = f.drain().await.expect("drain");
+        assert_eq!(left.len(), 1);
+        assert_eq!(left[0].url.as_str(), "http://a/4");
+        assert_eq!(f.stats().queued, 0);
     }
 
     #[tokio::test]
@@ -351,10 +414,10 @@ mod tests {
         // The second lease must wait for the first to complete.
         let waiting = tokio::time::timeout(Duration::from_millis(50), f.lease(&g)).await;
         assert!(waiting.is_err(), "second lease handed out over the cap");
-        f.complete(first).await.expect("complete");
+        f.complete(first, Done::Fetched).await.expect("complete");
         let second = f.lease(&g).await.expect("lease").expect("some");
         assert_eq!(second.url.as_str(), "http://a/2");
-        f.complete(second).await.expect("complete");
+        f.complete(second, Done::Fetched).await.expect("complete");
         assert!(
             f.lease(&g).await.expect("lease").is_none(),
             "crawl should be over"

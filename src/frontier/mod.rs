@@ -37,7 +37,14 @@ pub enum Admission {
     Queued,
     Duplicate,
     MaxDepth,
-    MaxPages,
+}
+
+/// Whether a leased URL was requested; one that was not (robots.txt said
+/// no) gives its place under `max_pages` back.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Done {
+    Fetched,
+    NotFetched,
 }
 
 /// A URL handed out for fetching. Hand it back with [`Frontier::complete`].
@@ -54,7 +61,7 @@ pub struct Lease {
 /// Limits the frontier enforces when admitting URLs.
 #[derive(Clone, Copy, Debug)]
 pub struct Limits {
-    /// Admit at most this many distinct URLs over the whole crawl.
+    /// Hand out at most this many leases that end [`Done::Fetched`].
     pub max_pages: Option<u64>,
     /// Seeds are depth 0; links found on a depth-d page are depth d+1.
     pub max_depth: Option<u32>,
@@ -81,11 +88,16 @@ pub trait Frontier: Send + Sync {
     async fn push(&self, batch: Vec<Candidate>) -> Result<Vec<Admission>, FrontierError>;
 
     /// Waits for the next URL whose origin `gate` lets start now. `None` when
-    /// the crawl is over: nothing queued and nothing leased, or closed.
+    /// the crawl is over: nothing queued and nothing leased, `max_pages`
+    /// fetched, or closed.
     async fn lease(&self, gate: &dyn HostGate) -> Result<Option<Lease>, FrontierError>;
 
     /// The leased URL is finished; its links were pushed before this call.
-    async fn complete(&self, lease: Lease) -> Result<(), FrontierError>;
+    async fn complete(&self, lease: Lease, done: Done) -> Result<(), FrontierError>;
+
+    /// Removes and returns the URLs still queued: what `max_pages` or an
+    /// interruption left unfetched, for the report.
+    async fn drain(&self) -> Result<Vec<Candidate>, FrontierError>;
 
     /// Hands out no more leases (shutdown); waiting `lease` calls return `None`.
     fn close(&self);

@@ -142,7 +142,11 @@ mod tests {
         assert_eq!(r.release(a).as_deref(), Some("http://h/page"));
         assert_eq!(r.release(a).as_deref(), Some("http://h/page"));
         assert_eq!(r.release(NO_REFERRER), None);
-        assert_eq!(r.intern(Some(&other)), b, "the last page's slot is still live");
+        assert_eq!(
+            r.intern(Some(&other)),
+            b,
+            "the last page's slot is still live"
+        );
         let d = r.intern(Some(&page));
         assert_eq!(d, a, "the freed slot is reused");
     }
