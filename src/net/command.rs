@@ -286,15 +286,7 @@ async fn udp_send(args: UdpSendArgs, shutdown: CancellationToken) -> anyhow::Res
     match request_udp(addr, args.message.as_bytes(), options, notice, shutdown).await? {
         UdpSendOutcome::Interrupted => Ok(EXIT_INTERRUPTED),
         UdpSendOutcome::Answered(answer) => {
-            let mut stdout = tokio::io::stdout();
-            stdout
-                .write_all(&answer.payload)
-                .await
-                .context("could not write to standard output")?;
-            stdout
-                .flush()
-                .await
-                .context("could not write to standard output")?;
+            print(&answer.payload).await?;
             Ok(EXIT_OK)
         }
     }
@@ -358,16 +350,21 @@ async fn daytime_get(args: DaytimeGetArgs, shutdown: CancellationToken) -> anyho
         DaytimeOutcome::Interrupted => Ok(EXIT_INTERRUPTED),
         DaytimeOutcome::Answered(answer) => {
             let line = format!("{}\n", answer.text.trim_end_matches(['\r', '\n']));
-            let mut stdout = tokio::io::stdout();
-            stdout
-                .write_all(line.as_bytes())
-                .await
-                .context("could not write to standard output")?;
-            stdout
-                .flush()
-                .await
-                .context("could not write to standard output")?;
+            print(line.as_bytes()).await?;
             Ok(EXIT_OK)
         }
     }
+}
+
+/// Writes an answer to standard output and flushes it.
+async fn print(bytes: &[u8]) -> anyhow::Result<()> {
+    let mut stdout = tokio::io::stdout();
+    stdout
+        .write_all(bytes)
+        .await
+        .context("could not write to standard output")?;
+    stdout
+        .flush()
+        .await
+        .context("could not write to standard output")
 }
