@@ -377,3 +377,56 @@ async fn headers_user_agent_and_cookies_are_sent() {
     assert_eq!(next.header("x-team"), Some("crawl"));
     assert_eq!(next.header("cookie"), Some("session=abc"));
 }
+
+#[tokio::test]
+async fn a_tls_handshake_failure_is_reported_as_tls_and_not_retried() {
+    use tokio::io::AsyncWriteExt as _;
+    // Answers every connection with plain HTTP, which no TLS client accepts.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let accepted = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let count = accepted.clone();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let _ = socket
+                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n")
+                .await;
+        }
+    });
+    let out = tempfile::tempdir().expect("tempdir");
+    let mut opts = support::options(out.path());
+    opts.ignore_robots = true;
+    let summary = support::crawl(&[format!("https://{addr}/")], opts).await;
+    let records = support::records(out.path());
+    support::assert_schema_valid(&records);
+    assert_eq!(
+        records[0]["error"]["kind"], "tls",
+        "{}",
+        records[0]["error"]
+    );
+    assert_eq!(records[0]["retries"], 0);
+    assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 1);
+    assert_eq!(summary.failed, 1);
+}
+
+#[tokio::test]
+async fn a_refused_connection_is_retried_then_reported_as_connect() {
+    // A port that was just free: nothing listens there.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let out = tempfile::tempdir().expect("tempdir");
+    let mut opts = support::options(out.path());
+    opts.ignore_robots = true;
+    opts.retries = Some(2);
+    let summary = support::crawl(&[format!("http://127.0.0.1:{port}/")], opts).await;
+    let records = support::records(out.path());
+    assert_eq!(records[0]["error"]["kind"], "connect");
+    assert_eq!(records[0]["retries"], 2);
+    assert!(records[0]["status"].is_null());
+    assert_eq!(summary.failed, 1);
+}

@@ -67,16 +67,26 @@ fn describe(e: &reqwest::Error) -> String {
 }
 
 fn is_tls(e: &reqwest::Error) -> bool {
+    /// The error itself or, through any depth of `io::Error` wrapping (the
+    /// connector nests them, and `io::Error::source` skips the wrapped
+    /// error), the rustls error inside.
+    fn holds_rustls(mut err: &(dyn std::error::Error + 'static)) -> bool {
+        loop {
+            if err.downcast_ref::<rustls::Error>().is_some() {
+                return true;
+            }
+            match err
+                .downcast_ref::<std::io::Error>()
+                .and_then(|io| io.get_ref())
+            {
+                Some(inner) => err = inner,
+                None => return false,
+            }
+        }
+    }
     let mut source = e.source();
     while let Some(s) = source {
-        if s.downcast_ref::<rustls::Error>().is_some() {
-            return true;
-        }
-        if let Some(io) = s.downcast_ref::<std::io::Error>()
-            && io
-                .get_ref()
-                .is_some_and(|i| i.downcast_ref::<rustls::Error>().is_some())
-        {
+        if holds_rustls(s) {
             return true;
         }
         source = s.source();
