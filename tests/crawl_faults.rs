@@ -430,3 +430,33 @@ async fn a_refused_connection_is_retried_then_reported_as_connect() {
     assert!(records[0]["status"].is_null());
     assert_eq!(summary.failed, 1);
 }
+
+#[tokio::test]
+async fn every_request_goes_through_the_proxy() {
+    // The "proxy" answers for any host; the target address has no server.
+    let proxy = Server::start(
+        "127.0.0.1",
+        Arc::new(|path, _| match path {
+            "/robots.txt" => robots_open(),
+            _ => Reply::Html("<title>via proxy</title>".into()),
+        }),
+    )
+    .await;
+    let dead = std::net::TcpListener::bind("127.0.0.5:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port");
+    let out = tempfile::tempdir().expect("tempdir");
+    let mut opts = support::options(out.path());
+    opts.proxy = Some(proxy.url(""));
+    opts.retries = Some(0);
+    support::crawl(&[format!("http://{dead}/page")], opts).await;
+    let records = support::records(out.path());
+    assert_eq!(records[0]["status"], 200, "{}", records[0]);
+    assert_eq!(records[0]["title"], "via proxy");
+    let hits = proxy.hits();
+    assert_eq!(hits.len(), 2, "robots.txt and the page");
+    assert!(
+        hits.iter()
+            .all(|h| h.header("host") == Some(dead.to_string().as_str()))
+    );
+}
