@@ -214,3 +214,60 @@ async fn sigint_leaves_complete_output_and_exits_130() {
     assert_eq!(summary["interrupted"], true);
     assert_eq!(summary["pages"], records.len());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_sigint_exits_at_once() {
+    // Pages that take far longer than the shutdown grace period.
+    let server = Server::start(
+        "127.0.0.1",
+        Arc::new(|path, _| match path {
+            "/robots.txt" => Reply::Status(404),
+            _ => Reply::Delayed(
+                Duration::from_secs(60),
+                Box::new(Reply::Html("late".into())),
+            ),
+        }),
+    )
+    .await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let seeds = write(dir.path(), "seeds.txt", &server.url("/slow"));
+    let out = dir.path().join("out");
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_collector"))
+        .args([
+            "crawl",
+            &seeds,
+            "--out",
+            out.to_str().expect("utf-8"),
+            "--progress",
+            "never",
+        ])
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn");
+    let pid = child.id().expect("pid").to_string();
+    // Wait until the slow request is in flight.
+    for _ in 0..100 {
+        if server.count("/slow") > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(server.count("/slow"), 1);
+    let interrupt = || {
+        Command::new("kill")
+            .args(["-INT", &pid])
+            .status()
+            .expect("kill")
+    };
+    assert!(interrupt().success());
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(interrupt().success());
+    let started = Instant::now();
+    let status = tokio::time::timeout(Duration::from_secs(5), child.wait())
+        .await
+        .expect("exited soon after the second SIGINT")
+        .expect("wait");
+    assert_eq!(status.code(), Some(130));
+    assert!(started.elapsed() < Duration::from_secs(3));
+}
