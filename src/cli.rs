@@ -63,7 +63,7 @@ pub struct DemoArgs {
 #[derive(Debug, Default, Clone, Args, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CrawlOptions {
-    /// Output directory [default: output/crawl-<timestamp>]
+    /// Output directory [default: output/crawl-TIMESTAMP]
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Requests in flight at once, all hosts together [default: 64]
@@ -97,7 +97,7 @@ pub struct CrawlOptions {
     #[arg(long, value_name = "REGEX")]
     #[serde(default)]
     pub exclude: Vec<String>,
-    /// User-Agent header [default: collector/<version>]
+    /// User-Agent header [default: collector/VERSION]
     #[arg(long, value_name = "S")]
     pub user_agent: Option<String>,
     /// Extra request header 'Name: value' (repeatable)
