@@ -15,7 +15,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::extract::ExtractOptions;
 use crate::fetch::Fetcher;
-use crate::frontier::{Admission, Candidate, Done, Frontier, MemoryFrontier, canonicalize};
+use crate::frontier::{Admission, Candidate, Done, Frontier, Lease, MemoryFrontier, canonicalize};
 use crate::politeness::{OriginLimiter, RobotsCache};
 use crate::progress::{self, Counters};
 use crate::record::{ErrorKind, SkipReason, SkipRecord, Summary};
@@ -141,60 +141,9 @@ pub async fn run(settings: CrawlSettings, stop: CancellationToken) -> anyhow::Re
         let Some(lease) = lease else { break };
         let shared = shared.clone();
         tasks.spawn(async move {
-            let visit = shared
-                .visitor
-                .visit(&lease.url, lease.depth, lease.referrer.clone())
-                .await;
-            let page: Arc<str> = lease.url.as_str().into();
-            for (url, reason) in visit.skipped {
-                skip(&shared, url.to_string(), reason, Some(page.clone())).await;
-            }
-            shared.skips.add(SkipReason::Nofollow, visit.nofollow);
-            shared.skips.add(SkipReason::Scheme, visit.other_scheme);
-            // Links go into the frontier before the lease completes, so the
-            // frontier never looks empty while a page's links are in hand.
-            if !visit.links.is_empty() {
-                push(&shared, visit.links).await?;
-            }
-            // A URL robots.txt kept us from requesting does not use up
-            // --max-pages, even when it is a seed with a record.
-            let fetched = visit.record.as_ref().is_some_and(|r| {
-                r.status.is_some()
-                    || r.error
-                        .as_ref()
-                        .is_some_and(|e| e.kind != ErrorKind::RobotsDenied)
-            });
-            if visit.record.is_none() {
-                let url = lease.url.to_string();
-                skip(
-                    &shared,
-                    url,
-                    SkipReason::RobotsDenied,
-                    lease.referrer.clone(),
-                )
-                .await;
-            }
-            if let Some(record) = visit.record {
-                let c = &shared.counters;
-                c.pages.fetch_add(1, Ordering::Relaxed);
-                c.bytes.fetch_add(record.bytes, Ordering::Relaxed);
-                if record.error.as_ref().is_some_and(|e| e.kind.is_failure()) {
-                    c.failed.fetch_add(1, Ordering::Relaxed);
-                }
-                shared
-                    .sink
-                    .send(SinkMsg::Page(record))
-                    .await
-                    .context("the output writer stopped")?;
-            }
-            let done = if fetched {
-                Done::Fetched
-            } else {
-                Done::NotFetched
-            };
-            shared.frontier.complete(lease, done).await?;
+            let result = handle(&shared, lease).await;
             drop(permit);
-            Ok(())
+            result
         });
     }
 
@@ -257,6 +206,63 @@ pub async fn run(settings: CrawlSettings, stop: CancellationToken) -> anyhow::Re
         return Err(e);
     }
     Ok(summary)
+}
+
+/// Visits one leased URL and hands on what came of it: skips, links to
+/// the frontier, the record to the sink, then completes the lease.
+async fn handle(shared: &Shared, lease: Lease) -> anyhow::Result<()> {
+    let visit = shared
+        .visitor
+        .visit(&lease.url, lease.depth, lease.referrer.clone())
+        .await;
+    for (url, reason) in visit.skipped {
+        skip(shared, url.to_string(), reason, visit.found_on.clone()).await;
+    }
+    shared.skips.add(SkipReason::Nofollow, visit.nofollow);
+    shared.skips.add(SkipReason::Scheme, visit.other_scheme);
+    // Links go into the frontier before the lease completes, so the
+    // frontier never looks empty while a page's links are in hand.
+    if !visit.links.is_empty() {
+        push(shared, visit.links).await?;
+    }
+    let Some(record) = visit.record else {
+        // robots.txt denied a discovered link: a skip, not a page, and it
+        // does not use up --max-pages.
+        let url = lease.url.to_string();
+        skip(
+            shared,
+            url,
+            SkipReason::RobotsDenied,
+            lease.referrer.clone(),
+        )
+        .await;
+        shared.frontier.complete(lease, Done::NotFetched).await?;
+        return Ok(());
+    };
+    // A denied seed has a record but was not requested either.
+    let requested = record.status.is_some()
+        || record
+            .error
+            .as_ref()
+            .is_some_and(|e| e.kind != ErrorKind::RobotsDenied);
+    let c = &shared.counters;
+    c.pages.fetch_add(1, Ordering::Relaxed);
+    c.bytes.fetch_add(record.bytes, Ordering::Relaxed);
+    if record.error.as_ref().is_some_and(|e| e.kind.is_failure()) {
+        c.failed.fetch_add(1, Ordering::Relaxed);
+    }
+    shared
+        .sink
+        .send(SinkMsg::Page(record))
+        .await
+        .context("the output writer stopped")?;
+    let done = if requested {
+        Done::Fetched
+    } else {
+        Done::NotFetched
+    };
+    shared.frontier.complete(lease, done).await?;
+    Ok(())
 }
 
 fn note_failure(

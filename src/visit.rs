@@ -46,6 +46,8 @@ pub struct Visit {
     pub links: Vec<Candidate>,
     /// Links found on the page and left out, with the reason.
     pub skipped: Vec<(Url, SkipReason)>,
+    /// The page the links were found on (its final URL), shared by them.
+    pub found_on: Option<Arc<str>>,
     /// Links not followed because of rel=nofollow (no URL kept).
     pub nofollow: u64,
     /// Links with a scheme we never request (mailto:, javascript:, ...).
@@ -248,6 +250,7 @@ impl Visitor {
         };
         record.title = found.title;
         let referrer: Arc<str> = final_url.as_str().into();
+        visit.found_on = Some(referrer.clone());
         for mut link in found.links {
             canonicalize(&mut link, self.query);
             match self.scope.check(&link) {
