@@ -110,7 +110,9 @@ impl Visitor {
         if let Some(resp) = hop.response {
             record.bytes = resp.body.len() as u64;
             record.content_type = resp.header(CONTENT_TYPE).map(str::to_string);
-            if record.error.is_none() {
+            // Error pages (404s, soft 5xx) are recorded but their links are
+            // not followed: they are the server's, not the site's.
+            if record.error.is_none() && (200..300).contains(&resp.status) {
                 self.extract_links(&resp, &hop.url, depth, &mut record, &mut visit)
                     .await;
             }

@@ -460,3 +460,24 @@ async fn every_request_goes_through_the_proxy() {
             .all(|h| h.header("host") == Some(dead.to_string().as_str()))
     );
 }
+
+#[tokio::test]
+async fn links_on_error_pages_are_not_followed() {
+    let server = Server::start(
+        "127.0.0.1",
+        Arc::new(|path, _| match path {
+            "/robots.txt" => robots_open(),
+            "/" => Reply::Html(support::html_with_links("root", &["/gone".into()])),
+            "/gone" => Reply::Full(
+                404,
+                vec![("content-type", "text/html".into())],
+                support::html_with_links("not found", &["/from-404".into()]).into_bytes(),
+            ),
+            _ => Reply::Html("<title>x</title>".into()),
+        }),
+    )
+    .await;
+    let (records, _) = crawl_one(&server, "/", |_| {}).await;
+    assert_eq!(records.len(), 2);
+    assert_eq!(server.count("/from-404"), 0);
+}
