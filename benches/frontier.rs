@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use collector::frontier::{Candidate, Frontier, Limits, MemoryFrontier};
+use collector::frontier::{Candidate, Frontier, Limits, MemoryFrontier, UrlKind};
 use url::Url;
 
 fn rss_bytes() -> u64 {
@@ -29,6 +29,7 @@ fn batch(from: u64, n: u64, referrer: &Arc<str>) -> Vec<Candidate> {
             .ok()?;
             Some(Candidate {
                 url,
+                kind: UrlKind::Page,
                 depth: 3,
                 referrer: Some(referrer.clone()),
             })

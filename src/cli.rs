@@ -85,6 +85,11 @@ pub struct CrawlOptions {
     #[arg(long = "allow-domain", value_name = "D")]
     #[serde(default)]
     pub allow_domain: Vec<String>,
+    /// Read this sitemap (XML, sitemap index, text, gzip) and queue its URLs (repeatable);
+    /// sitemaps named in robots.txt are always read
+    #[arg(long, value_name = "URL")]
+    #[serde(default)]
+    pub sitemap: Vec<String>,
     /// Also crawl subdomains of the allowed domains
     #[arg(long)]
     #[serde(default)]

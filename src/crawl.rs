@@ -15,7 +15,9 @@ use tokio_util::sync::CancellationToken;
 
 use crate::extract::ExtractOptions;
 use crate::fetch::Fetcher;
-use crate::frontier::{Admission, Candidate, Done, Frontier, Lease, MemoryFrontier, canonicalize};
+use crate::frontier::{
+    Admission, Candidate, Done, Frontier, Lease, MemoryFrontier, UrlKind, canonicalize,
+};
 use crate::politeness::{OriginLimiter, RobotsCache};
 use crate::progress::{self, Counters};
 use crate::record::{ErrorKind, SkipReason, SkipRecord, Summary};
@@ -85,6 +87,7 @@ pub async fn run(settings: CrawlSettings, stop: CancellationToken) -> anyhow::Re
             respect_robots: settings.respect_robots,
             query: settings.query,
             stop: stop.clone(),
+            found_sitemaps: Default::default(),
         },
         sink: tx,
         counters: Arc::new(Counters::default()),
@@ -100,12 +103,14 @@ pub async fn run(settings: CrawlSettings, stop: CancellationToken) -> anyhow::Re
             canonicalize(&mut url, settings.query);
             Candidate {
                 url,
+                kind: UrlKind::Page,
                 depth: 0,
                 referrer: None,
             }
         })
         .collect();
     push(&shared, seeds).await?;
+    push_sitemaps(&shared, settings.sitemaps.clone()).await?;
 
     let display_done = CancellationToken::new();
     let probe_frontier = frontier.clone();
@@ -211,6 +216,9 @@ pub async fn run(settings: CrawlSettings, stop: CancellationToken) -> anyhow::Re
 /// Visits one leased URL and hands on what came of it: skips, links to
 /// the frontier, the record to the sink, then completes the lease.
 async fn handle(shared: &Shared, lease: Lease) -> anyhow::Result<()> {
+    if lease.kind == UrlKind::Sitemap {
+        return handle_sitemap(shared, lease).await;
+    }
     let visit = shared
         .visitor
         .visit(&lease.url, lease.depth, lease.referrer.clone())
@@ -225,6 +233,7 @@ async fn handle(shared: &Shared, lease: Lease) -> anyhow::Result<()> {
     if !visit.links.is_empty() {
         push(shared, visit.links).await?;
     }
+    push_sitemaps(shared, shared.visitor.take_sitemaps()).await?;
     let Some(record) = visit.record else {
         // robots.txt denied a discovered link: a skip, not a page, and it
         // does not use up --max-pages.
@@ -245,6 +254,60 @@ async fn handle(shared: &Shared, lease: Lease) -> anyhow::Result<()> {
             .error
             .as_ref()
             .is_some_and(|e| e.kind != ErrorKind::RobotsDenied);
+    write_record(shared, record).await?;
+    let done = if requested {
+        Done::Fetched
+    } else {
+        Done::NotFetched
+    };
+    shared.frontier.complete(lease, done).await?;
+    Ok(())
+}
+
+/// A sitemap streams its URLs into the frontier while its lease is held, so
+/// the crawl cannot end before they are in. It does not use up --max-pages.
+async fn handle_sitemap(shared: &Shared, lease: Lease) -> anyhow::Result<()> {
+    let (tx, mut rx) = mpsc::channel(2);
+    let visiting =
+        shared
+            .visitor
+            .visit_sitemap(&lease.url, lease.depth, lease.referrer.clone(), tx);
+    let pushing = async {
+        while let Some(batch) = rx.recv().await {
+            push(shared, batch).await?;
+        }
+        anyhow::Ok(())
+    };
+    let (visit, pushed) = tokio::join!(visiting, pushing);
+    pushed?;
+    for (url, reason) in visit.skipped {
+        skip(shared, url.to_string(), reason, visit.found_on.clone()).await;
+    }
+    if let Some(record) = visit.record {
+        write_record(shared, record).await?;
+    }
+    shared.frontier.complete(lease, Done::NotFetched).await?;
+    Ok(())
+}
+
+/// Sitemaps named by robots.txt or `--sitemap`, queued at depth 0.
+async fn push_sitemaps(shared: &Shared, sitemaps: Vec<url::Url>) -> anyhow::Result<()> {
+    if sitemaps.is_empty() {
+        return Ok(());
+    }
+    let batch = sitemaps
+        .into_iter()
+        .map(|url| Candidate {
+            url,
+            kind: UrlKind::Sitemap,
+            depth: 0,
+            referrer: None,
+        })
+        .collect();
+    push(shared, batch).await
+}
+
+async fn write_record(shared: &Shared, record: crate::record::PageRecord) -> anyhow::Result<()> {
     let c = &shared.counters;
     c.pages.fetch_add(1, Ordering::Relaxed);
     c.bytes.fetch_add(record.bytes, Ordering::Relaxed);
@@ -255,14 +318,7 @@ async fn handle(shared: &Shared, lease: Lease) -> anyhow::Result<()> {
         .sink
         .send(SinkMsg::Page(record))
         .await
-        .context("the output writer stopped")?;
-    let done = if requested {
-        Done::Fetched
-    } else {
-        Done::NotFetched
-    };
-    shared.frontier.complete(lease, done).await?;
-    Ok(())
+        .context("the output writer stopped")
 }
 
 fn note_failure(

@@ -28,4 +28,5 @@ pub mod seeds;
 pub mod settings;
 pub mod shutdown;
 pub mod sink;
+pub mod sitemap;
 pub mod visit;

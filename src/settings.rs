@@ -28,6 +28,8 @@ pub const DEFAULT_USER_AGENT: &str = concat!(
 #[derive(Clone, Debug)]
 pub struct CrawlSettings {
     pub seeds: Vec<Url>,
+    /// Sitemaps to read from the start (`--sitemap`).
+    pub sitemaps: Vec<Url>,
     pub out: PathBuf,
     pub concurrency: usize,
     pub limiter: LimiterConfig,
@@ -88,6 +90,7 @@ pub fn merge(cli: CrawlOptions, file: CrawlOptions) -> CrawlOptions {
         max_pages: cli.max_pages.or(file.max_pages),
         max_depth: cli.max_depth.or(file.max_depth),
         allow_domain: vec_or(cli.allow_domain, file.allow_domain),
+        sitemap: vec_or(cli.sitemap, file.sitemap),
         subdomains: cli.subdomains || file.subdomains,
         include: vec_or(cli.include, file.include),
         exclude: vec_or(cli.exclude, file.exclude),
@@ -215,8 +218,22 @@ pub fn build(o: CrawlOptions, seeds: Vec<Url>) -> anyhow::Result<CrawlSettings> 
     domains.sort();
     domains.dedup();
 
+    let sitemaps = o
+        .sitemap
+        .iter()
+        .map(|s| {
+            let url =
+                Url::parse(s.trim()).with_context(|| format!("--sitemap {s:?} is not a URL"))?;
+            if !matches!(url.scheme(), "http" | "https") {
+                bail!("--sitemap {s:?}: only http and https URLs can be fetched");
+            }
+            Ok(url)
+        })
+        .collect::<anyhow::Result<_>>()?;
+
     Ok(CrawlSettings {
         seeds,
+        sitemaps,
         out: o.out.unwrap_or_else(default_out),
         concurrency: usize::try_from(concurrency).unwrap_or(usize::MAX),
         limiter: LimiterConfig {

@@ -174,6 +174,18 @@ impl Fetcher {
         })
     }
 
+    /// One GET whose body is left to the caller to stream (sitemaps).
+    pub async fn get_streaming(&self, url: &Url) -> Result<reqwest::Response, FetchError> {
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(FetchError::Scheme(url.scheme().to_string()));
+        }
+        self.client
+            .get(url.as_str())
+            .send()
+            .await
+            .map_err(|e| classify(&e))
+    }
+
     /// GET with retries on transient failures. When the server says slow
     /// down (429/503), `on_slow_down` gets the wait it asked for (or the
     /// back-off) and returns the wait to apply, so the caller can pause the

@@ -18,7 +18,8 @@ use url::Url;
 
 use super::packed::{PackedQueue, Referrers};
 use super::{
-    Admission, Candidate, Done, Frontier, FrontierError, FrontierStats, Lease, Limits, canon,
+    Admission, Candidate, Done, Frontier, FrontierError, FrontierStats, Lease, Limits, UrlKind,
+    canon,
 };
 use crate::gate::{HostGate, Wait};
 
@@ -38,6 +39,27 @@ impl Hasher for IdentityHasher {
     fn write_u64(&mut self, n: u64) {
         self.0 = n;
     }
+}
+
+/// Depths above 2^31 are not reachable in practice; the top bit of the
+/// stored depth marks a sitemap.
+const SITEMAP_BIT: u32 = 1 << 31;
+
+fn pack_depth(depth: u32, kind: UrlKind) -> u32 {
+    let depth = depth.min(SITEMAP_BIT - 1);
+    match kind {
+        UrlKind::Page => depth,
+        UrlKind::Sitemap => depth | SITEMAP_BIT,
+    }
+}
+
+fn unpack_depth(packed: u32) -> (u32, UrlKind) {
+    let kind = if packed & SITEMAP_BIT == 0 {
+        UrlKind::Page
+    } else {
+        UrlKind::Sitemap
+    };
+    (packed & !SITEMAP_BIT, kind)
 }
 
 type SeenSet = HashSet<u64, BuildHasherDefault<IdentityHasher>>;
@@ -118,8 +140,8 @@ impl MemoryFrontier {
         };
         let referrer = st.referrers.intern(c.referrer.as_ref());
         let q = &mut st.origins[idx];
-        q.urls
-            .push(c.depth, referrer, &c.url[url::Position::BeforePath..]);
+        let path = &c.url[url::Position::BeforePath..];
+        q.urls.push(pack_depth(c.depth, c.kind), referrer, path);
         if !q.in_ring {
             q.in_ring = true;
             st.ring.push_back(idx);
@@ -171,8 +193,10 @@ impl MemoryFrontier {
                     };
                     st.leased += 1;
                     st.budget_used += 1;
+                    let (depth, kind) = unpack_depth(depth);
                     return Next::Lease(Lease {
                         url,
+                        kind,
                         origin: origin.to_string(),
                         depth,
                         referrer,
@@ -247,8 +271,10 @@ impl Frontier for MemoryFrontier {
             while let Some((depth, referrer, path)) = q.urls.pop() {
                 let referrer = st.referrers.release(referrer);
                 if let Ok(url) = Url::parse(&format!("{}{path}", q.origin)) {
+                    let (depth, kind) = unpack_depth(depth);
                     out.push(Candidate {
                         url,
+                        kind,
                         depth,
                         referrer,
                     });
@@ -329,6 +355,7 @@ mod tests {
     fn cand(s: &str, depth: u32) -> Candidate {
         Candidate {
             url: Url::parse(s).expect("test URL"),
+            kind: UrlKind::Page,
             depth,
             referrer: None,
         }
@@ -422,6 +449,21 @@ mod tests {
             f.lease(&g).await.expect("lease").is_none(),
             "crawl should be over"
         );
+    }
+
+    #[tokio::test]
+    async fn kind_and_depth_survive_the_queue() {
+        let f = MemoryFrontier::new(unlimited());
+        let mut sitemap = cand("http://a/sitemap.xml", 7);
+        sitemap.kind = UrlKind::Sitemap;
+        f.push(vec![sitemap, cand("http://a/page", 3)])
+            .await
+            .expect("push");
+        let g = gate(8, &[]);
+        let first = f.lease(&g).await.expect("lease").expect("some");
+        assert_eq!((first.kind, first.depth), (UrlKind::Sitemap, 7));
+        let second = f.lease(&g).await.expect("lease").expect("some");
+        assert_eq!((second.kind, second.depth), (UrlKind::Page, 3));
     }
 
     #[tokio::test]

@@ -22,10 +22,21 @@ use crate::gate::{HostGate, HostPermit};
 pub use canon::{Fingerprint, QueryPolicy, canonicalize, fingerprint, origin_key};
 pub use memory::MemoryFrontier;
 
+/// What a queued URL is fetched as.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum UrlKind {
+    /// A page: its links are followed.
+    #[default]
+    Page,
+    /// A sitemap: the URLs it lists are queued.
+    Sitemap,
+}
+
 /// A URL on its way into the frontier, already canonical and in scope.
 #[derive(Clone, Debug)]
 pub struct Candidate {
     pub url: Url,
+    pub kind: UrlKind,
     pub depth: u32,
     /// The page the link was found on; shared by all links of one page.
     pub referrer: Option<Arc<str>>,
@@ -51,6 +62,7 @@ pub enum Done {
 #[derive(Debug)]
 pub struct Lease {
     pub url: Url,
+    pub kind: UrlKind,
     pub origin: String,
     pub depth: u32,
     pub referrer: Option<Arc<str>>,

@@ -1,6 +1,9 @@
 //! Visiting one leased URL: robots.txt verdict, the request with retries,
 //! redirects re-checked hop by hop, link extraction and scoping. The result
-//! is a record plus the links to hand to the frontier.
+//! is a record plus the links to hand to the frontier. Sitemaps are
+//! visited by `sitemap.rs`, which streams the URLs they list.
+
+mod sitemap;
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -12,7 +15,7 @@ use url::Url;
 
 use crate::extract::{self, ExtractOptions, Page};
 use crate::fetch::{Fetcher, Response};
-use crate::frontier::{Candidate, QueryPolicy, canonicalize, origin_key};
+use crate::frontier::{Candidate, QueryPolicy, UrlKind, canonicalize, origin_key};
 use crate::politeness::{OriginLimiter, RobotsCache, RobotsResponse};
 use crate::record::{ErrorKind, PageError, PageRecord, SkipReason};
 use crate::scope::Scope;
@@ -35,6 +38,9 @@ pub struct Visitor {
     pub respect_robots: bool,
     pub query: QueryPolicy,
     pub stop: CancellationToken,
+    /// Sitemaps named by robots.txt files read since the last
+    /// [`Visitor::take_sitemaps`].
+    pub found_sitemaps: std::sync::Mutex<Vec<Url>>,
 }
 
 /// What visiting one URL produced.
@@ -63,7 +69,7 @@ struct Hop {
     redirects: u32,
 }
 
-fn error(kind: ErrorKind, message: impl Into<String>) -> Option<PageError> {
+pub(crate) fn error(kind: ErrorKind, message: impl Into<String>) -> Option<PageError> {
     Some(PageError {
         kind,
         message: message.into(),
@@ -76,10 +82,11 @@ impl Visitor {
         let started = Instant::now();
         let hop = if self.allowed(url).await {
             self.follow(url.clone()).await
-        } else if depth > 0 {
+        } else if referrer.is_some() {
             return Visit::default();
         } else {
-            // A seed the user named gets a record saying why it was not fetched.
+            // A seed (no referrer) the user named gets a record saying why it
+            // was not fetched.
             Hop {
                 url: url.clone(),
                 status: None,
@@ -258,6 +265,7 @@ impl Visitor {
             match self.scope.check(&link) {
                 Ok(()) => visit.links.push(Candidate {
                     url: link,
+                    kind: UrlKind::Page,
                     depth: depth + 1,
                     referrer: Some(referrer.clone()),
                 }),
@@ -276,10 +284,33 @@ impl Visitor {
         }
         let origin = origin_key(url);
         let (rules, fetched) = self.robots.get(&origin, || self.fetch_robots(url)).await;
-        if fetched && let Some(delay) = rules.crawl_delay() {
-            self.limiter.set_spacing(&origin, delay);
+        if fetched {
+            if let Some(delay) = rules.crawl_delay() {
+                self.limiter.set_spacing(&origin, delay);
+            }
+            let found: Vec<Url> = rules
+                .sitemaps()
+                .iter()
+                .filter_map(|s| Url::parse(s.trim()).ok())
+                .collect();
+            if !found.is_empty() {
+                self.found_sitemaps
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .extend(found);
+            }
         }
         rules.allows(url.as_str())
+    }
+
+    /// The sitemaps robots.txt files named since the last call.
+    pub fn take_sitemaps(&self) -> Vec<Url> {
+        std::mem::take(
+            &mut *self
+                .found_sitemaps
+                .lock()
+                .unwrap_or_else(|e| e.into_inner()),
+        )
     }
 
     async fn fetch_robots(&self, url: &Url) -> RobotsResponse {
