@@ -84,3 +84,109 @@ fn page_hash(records: &[Value]) -> u128 {
     }
     hasher.digest128()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn url(text: &str) -> Url {
+        Url::parse(text).expect("test URL")
+    }
+
+    #[test]
+    fn distinct_pages_pass() {
+        let mut guard = LoopGuard::new(&url("https://api.example.com/items"));
+        guard
+            .check(
+                &url("https://api.example.com/items?page=2"),
+                &[json!({"id": 1})],
+            )
+            .expect("page 1");
+        guard
+            .check(
+                &url("https://api.example.com/items?page=3"),
+                &[json!({"id": 2})],
+            )
+            .expect("page 2");
+        assert_eq!(guard.requests(), 3);
+    }
+
+    #[test]
+    fn repeated_cursor_is_a_loop() {
+        let mut guard = LoopGuard::new(&url("https://api.example.com/items"));
+        guard
+            .check(&url("https://api.example.com/items?cursor=A"), &[json!(1)])
+            .expect("first cursor");
+        guard
+            .check(&url("https://api.example.com/items?cursor=B"), &[json!(2)])
+            .expect("second cursor");
+        let err = guard
+            .check(&url("https://api.example.com/items?cursor=A"), &[json!(3)])
+            .expect_err("cursor A again");
+        assert_eq!(err.kind(), "pagination_loop");
+        assert!(err.to_string().contains("cursor=A"), "{err}");
+        assert!(matches!(
+            err,
+            PaginateError::PaginationLoop {
+                reason: LoopReason::RepeatedUrl,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn repeated_url_however_spelled_is_a_loop() {
+        let mut guard = LoopGuard::new(&url("https://api.example.com/items?a=1&b=2"));
+        let err = guard
+            .check(
+                &url("https://api.example.com/items?b=2&a=1#top"),
+                &[json!(1)],
+            )
+            .expect_err("same request as the first");
+        assert!(matches!(
+            err,
+            PaginateError::PaginationLoop {
+                reason: LoopReason::RepeatedUrl,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn repeated_full_last_page_is_a_loop() {
+        // Some APIs serve their last page for every page number past the end.
+        let mut guard = LoopGuard::new(&url("https://api.example.com/items?page=1"));
+        let last = [json!({"id": 9}), json!({"id": 10})];
+        guard
+            .check(
+                &url("https://api.example.com/items?page=2"),
+                &[json!({"id": 1})],
+            )
+            .expect("page 1");
+        guard
+            .check(&url("https://api.example.com/items?page=3"), &last)
+            .expect("page 2");
+        let err = guard
+            .check(&url("https://api.example.com/items?page=4"), &last)
+            .expect_err("page 3 repeats page 2");
+        assert!(matches!(
+            err,
+            PaginateError::PaginationLoop {
+                reason: LoopReason::RepeatedPage,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn empty_pages_are_not_compared() {
+        let mut guard = LoopGuard::new(&url("https://api.example.com/items"));
+        guard
+            .check(&url("https://api.example.com/items?page=2"), &[])
+            .expect("empty 1");
+        guard
+            .check(&url("https://api.example.com/items?page=3"), &[])
+            .expect("empty 2");
+    }
+}

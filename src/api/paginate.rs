@@ -2,139 +2,14 @@
 //! ([`Strategy`]), the URL just fetched, its `Link` headers and its JSON body,
 //! [`next_request`] says which URL to fetch next or why to stop. No I/O here.
 
-use std::fmt;
-
 use serde_json::Value;
 use url::Url;
-use url::form_urlencoded;
 
 use super::error::{PaginateError, type_name};
 use super::link_header::next_link;
 use super::pointer::Pointer;
-
-/// How an API hands out its pages.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Strategy {
-    /// RFC 8288 `Link: <...>; rel="next"`.
-    Link,
-    /// The body names the next page's URL (absolute or relative).
-    NextUrl { pointer: Pointer },
-    /// A page number in the query: `start`, `start + step`, ...
-    Page {
-        param: String,
-        /// The page number the API gives when the query has none.
-        start: u64,
-        step: u64,
-        total_pages: Option<Pointer>,
-        has_more: Option<Pointer>,
-    },
-    /// An offset and a page size in the query.
-    Offset {
-        offset_param: String,
-        limit_param: String,
-        limit: u64,
-        total: Option<Pointer>,
-    },
-    /// An opaque cursor from the body, sent back in the query.
-    Cursor {
-        pointer: Pointer,
-        param: String,
-        has_more: Option<Pointer>,
-    },
-}
-
-impl fmt::Display for Strategy {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Link => f.write_str("link header rel=\"next\""),
-            Self::NextUrl { pointer } => write!(f, "next URL at {pointer}"),
-            Self::Page {
-                param,
-                start,
-                step,
-                total_pages,
-                has_more,
-            } => {
-                write!(f, "page number ?{param}= from {start} step {step}")?;
-                if let Some(p) = total_pages {
-                    write!(f, ", total pages at {p}")?;
-                }
-                if let Some(p) = has_more {
-                    write!(f, ", has-more flag at {p}")?;
-                }
-                Ok(())
-            }
-            Self::Offset {
-                offset_param,
-                limit_param,
-                limit,
-                total,
-            } => {
-                write!(f, "offset ?{offset_param}= with ?{limit_param}={limit}")?;
-                if let Some(p) = total {
-                    write!(f, ", total at {p}")?;
-                }
-                Ok(())
-            }
-            Self::Cursor {
-                pointer,
-                param,
-                has_more,
-            } => {
-                write!(f, "cursor at {pointer} sent as ?{param}=")?;
-                if let Some(p) = has_more {
-                    write!(f, ", has-more flag at {p}")?;
-                }
-                Ok(())
-            }
-        }
-    }
-}
-
-/// Why pagination ended normally.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum StopReason {
-    NoNextLink,
-    NoNextUrl,
-    EmptyPage,
-    /// The page number reached the body's total page count.
-    LastPage,
-    /// The body's has-more flag was false.
-    NoMore,
-    /// Fewer records than the limit asked for.
-    ShortPage,
-    /// Offset plus limit reached the body's total.
-    TotalReached,
-    NoCursor,
-}
-
-impl StopReason {
-    /// Stable name for the summary.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::NoNextLink => "no_next_link",
-            Self::NoNextUrl => "no_next_url",
-            Self::EmptyPage => "empty_page",
-            Self::LastPage => "last_page",
-            Self::NoMore => "no_more",
-            Self::ShortPage => "short_page",
-            Self::TotalReached => "total_reached",
-            Self::NoCursor => "no_cursor",
-        }
-    }
-}
-
-impl fmt::Display for StopReason {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub enum Next {
-    Done(StopReason),
-    Fetch(Url),
-}
+use super::query::{query_number, with_query_param};
+use super::strategy::{Next, StopReason, Strategy};
 
 /// The request after `current`, or why there is none.
 ///
@@ -283,53 +158,6 @@ fn next_url(pointer: &Pointer, current: &Url, body: &Value) -> Result<Next, Pagi
             base: current.to_string(),
             source,
         })
-}
-
-/// A whole number in the query (`?page=3`), if the parameter is present.
-fn query_number(url: &Url, param: &str) -> Result<Option<u64>, PaginateError> {
-    let Some((_, value)) = url.query_pairs().find(|(k, _)| k == param) else {
-        return Ok(None);
-    };
-    value
-        .trim()
-        .parse()
-        .map(Some)
-        .map_err(|_| PaginateError::BadQueryValue {
-            param: param.to_owned(),
-            value: value.into_owned(),
-            url: url.to_string(),
-        })
-}
-
-/// `url` with `param` set to `value`: the first occurrence replaced in place,
-/// later duplicates dropped, appended when absent. Other pairs are copied
-/// raw rather than re-encoded, so the server sees them exactly as before.
-pub fn with_query_param(url: &Url, param: &str, value: &str) -> Url {
-    let pair = form_urlencoded::Serializer::new(String::new())
-        .append_pair(param, value)
-        .finish();
-    let mut parts: Vec<&str> = Vec::new();
-    let mut placed = false;
-    for raw in url.query().unwrap_or("").split('&') {
-        if raw.is_empty() {
-            continue;
-        }
-        let is_param = form_urlencoded::parse(raw.as_bytes())
-            .next()
-            .is_some_and(|(k, _)| k == param);
-        if !is_param {
-            parts.push(raw);
-        } else if !placed {
-            parts.push(&pair);
-            placed = true;
-        }
-    }
-    if !placed {
-        parts.push(&pair);
-    }
-    let mut next = url.clone();
-    next.set_query(Some(&parts.join("&")));
-    next
 }
 
 /// A count field (total pages, total records): a whole number, or a string of
