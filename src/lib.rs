@@ -12,6 +12,7 @@
 //! politeness, `record` the output contract. `net` holds the small network
 //! tools (TCP, UDP, RFC 867 daytime).
 
+pub mod api;
 pub mod cli;
 pub mod crawl;
 pub mod demo;

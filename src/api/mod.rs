@@ -1,0 +1,32 @@
+//! The pure core of `collector api`: how a JSON API pages and when to stop.
+//!
+//! ```text
+//! first response ─► detect ─► Strategy ─┐
+//!                                       ▼
+//! response ─► records ─► next_request ─► Next::Fetch(url) ─► LoopGuard::check
+//!                                     └► Next::Done(reason)
+//! ```
+//!
+//! `link_header` reads RFC 8288 `Link` headers, `pointer` names fields
+//! (RFC 6901 or dotted), `query` sets the page parameter. Nothing here does
+//! I/O; the fetch loop calls in.
+
+pub mod detect;
+pub mod error;
+pub mod link_header;
+pub mod loop_guard;
+pub mod paginate;
+pub mod pointer;
+pub mod query;
+pub mod records;
+pub mod strategy;
+
+pub use detect::detect;
+pub use error::{LoopReason, PaginateError};
+pub use link_header::next_link;
+pub use loop_guard::LoopGuard;
+pub use paginate::next_request;
+pub use pointer::Pointer;
+pub use query::with_query_param;
+pub use records::records;
+pub use strategy::{Next, StopReason, Strategy};
