@@ -21,6 +21,8 @@ pub struct Cli {
 pub enum Command {
     /// Crawl websites from a file of seed URLs and write one JSON record per page
     Crawl(Box<CrawlArgs>),
+    /// Pull every page of a paginated JSON API into a JSONL file
+    Api(Box<crate::api::settings::ApiArgs>),
     /// Serve a small built-in site on 127.0.0.1 and crawl it into output/demo/
     Demo(DemoArgs),
     /// TCP tools: serve, send, check

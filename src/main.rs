@@ -8,7 +8,7 @@ use tokio_util::sync::CancellationToken;
 
 use collector::cli::{Cli, Command};
 use collector::record::Summary;
-use collector::{crawl, demo, net, progress, settings, shutdown};
+use collector::{api, crawl, demo, net, progress, settings, shutdown};
 
 const FAILED: u8 = 1;
 const BAD_INPUT: u8 = 2;
@@ -57,6 +57,41 @@ async fn run(command: Command, stop: CancellationToken) -> ExitCode {
         Command::Demo(args) => {
             let (quiet, out) = (args.quiet, args.out.clone());
             finish(demo::run(args, stop).await, quiet, &out)
+        }
+        Command::Api(args) => {
+            let settings = match api::settings::resolve(&args) {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("collector: {e:#}");
+                    return ExitCode::from(BAD_INPUT);
+                }
+            };
+            let quiet = settings.quiet;
+            match api::pull::run(settings, stop).await {
+                Ok(summary) => {
+                    if !quiet {
+                        eprintln!(
+                            "{} records from {} pages in {:.1}s; stopped: {}",
+                            summary.records, summary.pages, summary.duration_s, summary.stopped
+                        );
+                    }
+                    if let Some(e) = &summary.error {
+                        eprintln!(
+                            "collector: page {} ({}): {} [{}]",
+                            e.page, e.url, e.message, e.kind
+                        );
+                        ExitCode::from(FAILED)
+                    } else if summary.stopped == "interrupted" {
+                        ExitCode::from(INTERRUPTED)
+                    } else {
+                        ExitCode::SUCCESS
+                    }
+                }
+                Err(e) => {
+                    eprintln!("collector: {e:#}");
+                    ExitCode::from(FAILED)
+                }
+            }
         }
         Command::Tcp(c) => finish_tool(net::run_tcp(c, stop).await),
         Command::Udp(c) => finish_tool(net::run_udp(c, stop).await),

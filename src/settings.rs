@@ -127,7 +127,7 @@ fn non_negative(name: &str, v: Option<i64>) -> anyhow::Result<Option<u64>> {
     }
 }
 
-fn seconds(name: &str, v: Option<f64>, default: f64) -> anyhow::Result<Duration> {
+pub(crate) fn seconds(name: &str, v: Option<f64>, default: f64) -> anyhow::Result<Duration> {
     let v = v.unwrap_or(default);
     if !v.is_finite() || v <= 0.0 || v > 1e9 {
         bail!("--{name} must be a positive number of seconds, got {v}");
@@ -142,7 +142,7 @@ fn regexes(name: &str, patterns: &[String]) -> anyhow::Result<Vec<Regex>> {
         .collect()
 }
 
-fn header(line: &str) -> anyhow::Result<(HeaderName, HeaderValue)> {
+pub(crate) fn header(line: &str) -> anyhow::Result<(HeaderName, HeaderValue)> {
     let Some((k, v)) = line.split_once(':') else {
         bail!("--header {line:?}: expected 'Name: value'");
     };

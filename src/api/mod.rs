@@ -8,8 +8,9 @@
 //! ```
 //!
 //! `link_header` reads RFC 8288 `Link` headers, `pointer` names fields
-//! (RFC 6901 or dotted), `query` sets the page parameter. Nothing here does
-//! I/O; the fetch loop calls in.
+//! (RFC 6901 or dotted), `query` sets the page parameter; all of these are
+//! pure. `pull` is the fetch loop that calls them, `settings` turns the
+//! command line into a validated pull.
 
 pub mod detect;
 pub mod error;
@@ -17,8 +18,10 @@ pub mod link_header;
 pub mod loop_guard;
 pub mod paginate;
 pub mod pointer;
+pub mod pull;
 pub mod query;
 pub mod records;
+pub mod settings;
 pub mod strategy;
 
 pub use detect::detect;

@@ -1,0 +1,232 @@
+//! `collector api` flags → validated pull settings: the strategy built and
+//! its pointers parsed before any request, errors naming the flag.
+
+use std::path::PathBuf;
+
+use anyhow::{Context as _, bail};
+use clap::{Args, ValueEnum};
+use url::Url;
+
+use super::pull::{Output, PullSettings};
+use super::{Pointer, Strategy, with_query_param};
+use crate::fetch::FetchConfig;
+use crate::fetch::retry::Backoff;
+use crate::politeness::LimiterConfig;
+use crate::settings::{DEFAULT_USER_AGENT, header, seconds};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[value(rename_all = "snake_case")]
+pub enum Paginate {
+    /// Detect from the first response (Link header, next URL, cursor, page or offset fields)
+    Auto,
+    /// RFC 8288 Link header with rel="next"
+    Link,
+    /// A next-page URL in the body (--next POINTER)
+    NextUrl,
+    /// A page-number parameter (--page-param, --page-start, --total-pages or --has-more)
+    Page,
+    /// Offset and limit parameters (--limit, --total)
+    Offset,
+    /// A cursor in the body sent back as a parameter (--cursor, --cursor-param)
+    Cursor,
+}
+
+#[derive(Debug, Args)]
+pub struct ApiArgs {
+    /// URL of the first page
+    pub url: String,
+    /// How the API pages
+    #[arg(long, value_enum, default_value_t = Paginate::Auto)]
+    pub paginate: Paginate,
+    /// JSON pointer (RFC 6901, or dotted like data.items) to each page's array of records
+    /// [default: the body if it is an array, else its one array field]
+    #[arg(long, value_name = "POINTER")]
+    pub records: Option<String>,
+    /// Output JSONL file, or - for standard output [default: output/api-TIMESTAMP.jsonl]
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<String>,
+    /// Query parameter added to the first request (repeatable)
+    #[arg(long = "param", value_name = "K=V")]
+    pub param: Vec<String>,
+    /// Request header 'Name: value' (repeatable)
+    #[arg(long = "header", value_name = "'K: V'")]
+    pub header: Vec<String>,
+    /// next_url: pointer to the next page's URL
+    #[arg(long, value_name = "POINTER")]
+    pub next: Option<String>,
+    /// page: the page-number parameter
+    #[arg(long, default_value = "page", value_name = "NAME")]
+    pub page_param: String,
+    /// page: the number of the first page
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub page_start: u64,
+    /// page: pointer to the total number of pages
+    #[arg(long, value_name = "POINTER")]
+    pub total_pages: Option<String>,
+    /// page, cursor: pointer to a "more pages follow" flag
+    #[arg(long, value_name = "POINTER")]
+    pub has_more: Option<String>,
+    /// offset: the offset parameter
+    #[arg(long, default_value = "offset", value_name = "NAME")]
+    pub offset_param: String,
+    /// offset: the page-size parameter
+    #[arg(long, default_value = "limit", value_name = "NAME")]
+    pub limit_param: String,
+    /// offset: records per page
+    #[arg(long, value_name = "N")]
+    pub limit: Option<u64>,
+    /// offset: pointer to the total number of records
+    #[arg(long, value_name = "POINTER")]
+    pub total: Option<String>,
+    /// cursor: pointer to the next cursor in the body
+    #[arg(long, value_name = "POINTER")]
+    pub cursor: Option<String>,
+    /// cursor: the parameter the cursor is sent back in
+    #[arg(long, default_value = "cursor", value_name = "NAME")]
+    pub cursor_param: String,
+    /// Stop after N pages
+    #[arg(long, value_name = "N")]
+    pub max_pages: Option<u64>,
+    /// Requests per second [default: unlimited]
+    #[arg(long, value_name = "R")]
+    pub rate: Option<f64>,
+    /// Seconds one request may take [default: 30]
+    #[arg(long, value_name = "SECS", allow_negative_numbers = true)]
+    pub timeout: Option<f64>,
+    /// Retries after a connect error, timeout, 408, 429 or 5xx [default: 3]
+    #[arg(long, value_name = "N")]
+    pub retries: Option<u32>,
+    /// Longest wait a server can impose with Retry-After [default: 60]
+    #[arg(long, value_name = "SECS", allow_negative_numbers = true)]
+    pub max_wait: Option<f64>,
+    /// User-Agent header [default: collector/VERSION]
+    #[arg(long, value_name = "S")]
+    pub user_agent: Option<String>,
+    /// No messages on standard error
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+fn pointer(flag: &str, text: &str) -> anyhow::Result<Pointer> {
+    Pointer::parse(text).with_context(|| format!("--{flag} {text:?}"))
+}
+
+fn optional(flag: &str, text: &Option<String>) -> anyhow::Result<Option<Pointer>> {
+    text.as_deref().map(|t| pointer(flag, t)).transpose()
+}
+
+fn strategy(a: &ApiArgs) -> anyhow::Result<Option<Strategy>> {
+    let required = |flag: &str, v: &Option<String>| -> anyhow::Result<Pointer> {
+        match v {
+            Some(t) => pointer(flag, t),
+            None => bail!("--paginate {:?} needs --{flag}", a.paginate),
+        }
+    };
+    Ok(Some(match a.paginate {
+        Paginate::Auto => return Ok(None),
+        Paginate::Link => Strategy::Link,
+        Paginate::NextUrl => Strategy::NextUrl {
+            pointer: required("next", &a.next)?,
+        },
+        Paginate::Page => Strategy::Page {
+            param: a.page_param.clone(),
+            start: a.page_start,
+            step: 1,
+            total_pages: optional("total-pages", &a.total_pages)?,
+            has_more: optional("has-more", &a.has_more)?,
+        },
+        Paginate::Offset => {
+            let Some(limit) = a.limit.filter(|l| *l > 0) else {
+                bail!("--paginate offset needs --limit N (records per page, at least 1)");
+            };
+            Strategy::Offset {
+                offset_param: a.offset_param.clone(),
+                limit_param: a.limit_param.clone(),
+                limit,
+                total: optional("total", &a.total)?,
+            }
+        }
+        Paginate::Cursor => Strategy::Cursor {
+            pointer: required("cursor", &a.cursor)?,
+            param: a.cursor_param.clone(),
+            has_more: optional("has-more", &a.has_more)?,
+        },
+    }))
+}
+
+pub fn resolve(a: &ApiArgs) -> anyhow::Result<PullSettings> {
+    let mut url = Url::parse(&a.url).with_context(|| {
+        format!(
+            "{:?} is not a URL; expected e.g. https://api.example.com/items",
+            a.url
+        )
+    })?;
+    if !matches!(url.scheme(), "http" | "https") {
+        bail!("{:?}: only http and https APIs can be pulled", a.url);
+    }
+    for p in &a.param {
+        let Some((k, v)) = p.split_once('=') else {
+            bail!("--param {p:?}: expected NAME=VALUE");
+        };
+        url = with_query_param(&url, k, v);
+    }
+    let strategy = strategy(a)?;
+    if let Some(Strategy::Offset {
+        limit_param, limit, ..
+    }) = &strategy
+        && !url.query_pairs().any(|(k, _)| k == limit_param.as_str())
+    {
+        url = with_query_param(&url, limit_param, &limit.to_string());
+    }
+    if let Some(r) = &a.records {
+        pointer("records", r)?;
+    }
+    if let Some(r) = a.rate
+        && (!r.is_finite() || r <= 0.0)
+    {
+        bail!("--rate must be a positive number of requests per second, got {r}");
+    }
+    if a.max_pages == Some(0) {
+        bail!("--max-pages must be at least 1");
+    }
+    let user_agent = a
+        .user_agent
+        .clone()
+        .unwrap_or_else(|| DEFAULT_USER_AGENT.to_string());
+    let output = match a.out.as_deref() {
+        Some("-") => Output::Stdout,
+        Some(path) => Output::File(PathBuf::from(path)),
+        None => {
+            let stamp = chrono::Local::now().format("%Y%m%d-%H%M%S");
+            Output::File(PathBuf::from("output").join(format!("api-{stamp}.jsonl")))
+        }
+    };
+    Ok(PullSettings {
+        url,
+        strategy,
+        records: a.records.clone(),
+        output,
+        max_pages: a.max_pages,
+        fetch: FetchConfig {
+            user_agent,
+            headers: a
+                .header
+                .iter()
+                .map(|h| header(h))
+                .collect::<anyhow::Result<_>>()?,
+            proxy: None,
+            cookies: false,
+            timeout: seconds("timeout", a.timeout, 30.0)?,
+            connect_timeout: seconds("timeout", a.timeout.map(|t| t.min(10.0)), 10.0)?,
+            max_body: 64 * 1024 * 1024,
+            retries: a.retries.unwrap_or(3).min(100),
+            backoff: Backoff::default(),
+        },
+        limiter: LimiterConfig {
+            per_host: 1,
+            rate: a.rate,
+            max_wait: seconds("max-wait", a.max_wait, 60.0)?,
+        },
+        quiet: a.quiet,
+    })
+}

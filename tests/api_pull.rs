@@ -1,0 +1,356 @@
+//! `collector api` against an in-process API serving 1,037 records, 50 a
+//! page (the last page partial), once per pagination style.
+
+mod support;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use collector::api::pull::{self, Output, PullSettings, PullSummary};
+use collector::api::settings::{self as api_settings, ApiArgs};
+use support::{Reply, Server};
+use tokio_util::sync::CancellationToken;
+
+const TOTAL: u64 = 1037;
+const SIZE: u64 = 50;
+
+fn items(from: u64) -> Vec<serde_json::Value> {
+    (from..(from + SIZE).min(TOTAL))
+        .map(|id| serde_json::json!({"id": id, "name": format!("item {id}")}))
+        .collect()
+}
+
+fn query(path: &str, key: &str) -> Option<String> {
+    let url = url::Url::parse(&format!("http://x{path}")).ok()?;
+    url.query_pairs()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.into_owned())
+}
+
+fn number(path: &str, key: &str, default: u64) -> u64 {
+    query(path, key)
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn json(body: serde_json::Value, headers: Vec<(&'static str, String)>) -> Reply {
+    let mut headers = headers;
+    headers.push(("content-type", "application/json".into()));
+    Reply::Full(200, headers, body.to_string().into_bytes())
+}
+
+/// One API, five ways of paging through the same records.
+fn api(path: &str, nth: usize) -> Reply {
+    let route = path.split('?').next().unwrap_or("");
+    let pages = TOTAL.div_ceil(SIZE);
+    match route {
+        "/link" => {
+            let page = number(path, "page", 1);
+            let mut headers = Vec::new();
+            if page < pages {
+                headers.push((
+                    "link",
+                    format!(
+                        "</link?page={pages}>; rel=\"last\", </link?page={}>; rel=\"next\"",
+                        page + 1
+                    ),
+                ));
+            }
+            json(serde_json::Value::Array(items((page - 1) * SIZE)), headers)
+        }
+        "/next" => {
+            let page = number(path, "page", 1);
+            let next = (page < pages).then(|| format!("/next?page={}", page + 1));
+            json(
+                serde_json::json!({"data": items((page - 1) * SIZE), "next": next}),
+                vec![],
+            )
+        }
+        "/page" => {
+            let page = number(path, "page", 1);
+            json(
+                serde_json::json!({"page": page, "items": items((page - 1) * SIZE), "total_pages": pages}),
+                vec![],
+            )
+        }
+        "/offset" => {
+            let offset = number(path, "offset", 0);
+            json(
+                serde_json::json!({"offset": offset, "limit": SIZE, "results": items(offset), "total": TOTAL}),
+                vec![],
+            )
+        }
+        "/cursor" => {
+            let from = query(path, "cursor")
+                .and_then(|c| c.strip_prefix('c')?.parse().ok())
+                .unwrap_or(0);
+            let next = (from + SIZE < TOTAL).then(|| format!("c{}", from + SIZE));
+            json(
+                serde_json::json!({"data": items(from), "meta": {"next_cursor": next}}),
+                vec![],
+            )
+        }
+        "/broken" => {
+            let page = number(path, "page", 1);
+            if page == 7 {
+                return Reply::Full(
+                    200,
+                    vec![("content-type", "application/json".into())],
+                    b"{\"items\": [".to_vec(),
+                );
+            }
+            json(
+                serde_json::json!({"items": items((page - 1) * SIZE), "total_pages": pages}),
+                vec![],
+            )
+        }
+        "/flaky" => {
+            let page = number(path, "page", 1);
+            match (page, nth) {
+                (3, 0 | 1) => Reply::Status(500),
+                (5, 0) => Reply::Full(429, vec![("retry-after", "1".into())], Vec::new()),
+                _ => json(
+                    serde_json::json!({"items": items((page - 1) * SIZE), "total_pages": pages}),
+                    vec![],
+                ),
+            }
+        }
+        "/stuck" => json(
+            serde_json::json!({"data": items(0), "next_cursor": "same"}),
+            vec![],
+        ),
+        _ => Reply::Status(404),
+    }
+}
+
+async fn server() -> Server {
+    Server::start("127.0.0.1", Arc::new(api)).await
+}
+
+fn args(url: String, extra: &[&str]) -> ApiArgs {
+    use clap::Parser as _;
+    #[derive(clap::Parser)]
+    struct Wrap {
+        #[command(flatten)]
+        api: ApiArgs,
+    }
+    let mut argv = vec!["api".to_string(), url];
+    argv.extend(extra.iter().map(|s| s.to_string()));
+    Wrap::try_parse_from(argv).expect("valid flags").api
+}
+
+async fn pull(url: String, extra: &[&str]) -> (Vec<u64>, PullSummary) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("records.jsonl");
+    let mut a = args(url, extra);
+    a.out = Some(out.to_string_lossy().into_owned());
+    a.quiet = true;
+    let settings: PullSettings = api_settings::resolve(&a).expect("valid settings");
+    assert!(matches!(settings.output, Output::File(_)));
+    let summary = tokio::time::timeout(
+        Duration::from_secs(60),
+        pull::run(settings, CancellationToken::new()),
+    )
+    .await
+    .expect("pull finished in time")
+    .expect("pull ran");
+    let text = std::fs::read_to_string(&out).expect("records written under their final name");
+    let ids = text
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).expect("JSON line")["id"]
+                .as_u64()
+                .expect("id")
+        })
+        .collect();
+    let written: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(pull::summary_path(&out)).expect("summary written"),
+    )
+    .expect("summary JSON");
+    assert_eq!(written["records"], summary.records);
+    (ids, summary)
+}
+
+fn all_ids() -> Vec<u64> {
+    (0..TOTAL).collect()
+}
+
+#[tokio::test]
+async fn every_strategy_yields_every_record_once_in_order() {
+    let s = server().await;
+    let cases: Vec<(String, Vec<&str>)> = vec![
+        (s.url("/link"), vec!["--paginate", "link"]),
+        (
+            s.url("/next"),
+            vec![
+                "--paginate",
+                "next_url",
+                "--next",
+                "next",
+                "--records",
+                "data",
+            ],
+        ),
+        (
+            s.url("/page"),
+            vec![
+                "--paginate",
+                "page",
+                "--total-pages",
+                "total_pages",
+                "--records",
+                "items",
+            ],
+        ),
+        (
+            s.url("/offset"),
+            vec!["--paginate", "offset", "--limit", "50", "--total", "total"],
+        ),
+        (
+            s.url("/cursor"),
+            vec![
+                "--paginate",
+                "cursor",
+                "--cursor",
+                "meta.next_cursor",
+                "--records",
+                "data",
+            ],
+        ),
+    ];
+    for (url, flags) in cases {
+        let (ids, summary) = pull(url.clone(), &flags).await;
+        assert_eq!(ids, all_ids(), "{flags:?}");
+        assert_eq!(summary.pages, 21, "{flags:?}");
+        assert!(summary.error.is_none(), "{flags:?}: {:?}", summary.error);
+    }
+}
+
+#[tokio::test]
+async fn auto_detects_each_shape() {
+    let s = server().await;
+    for route in ["/link", "/next", "/page", "/offset", "/cursor"] {
+        let (ids, summary) = pull(s.url(route), &[]).await;
+        assert!(summary.error.is_none(), "{route}: {:?}", summary.error);
+        assert_eq!(ids, all_ids(), "{route}: {}", summary.strategy);
+        assert!(summary.error.is_none(), "{route}: {:?}", summary.error);
+    }
+}
+
+#[tokio::test]
+async fn a_malformed_page_stops_with_its_number_and_keeps_earlier_records() {
+    let s = server().await;
+    let (ids, summary) = pull(
+        s.url("/broken"),
+        &["--paginate", "page", "--total-pages", "total_pages"],
+    )
+    .await;
+    assert_eq!(ids, (0..6 * SIZE).collect::<Vec<_>>());
+    let error = summary.error.expect("an error");
+    assert_eq!(error.page, 7);
+    assert_eq!(error.kind, "decode");
+    assert!(error.url.contains("page=7"), "{}", error.url);
+}
+
+#[tokio::test]
+async fn transient_failures_and_429_are_retried_and_waited_for() {
+    let s = server().await;
+    let started = Instant::now();
+    let (ids, summary) = pull(
+        s.url("/flaky"),
+        &["--paginate", "page", "--total-pages", "total_pages"],
+    )
+    .await;
+    assert_eq!(ids, all_ids());
+    assert_eq!(summary.retries, 3, "two 500s and one 429");
+    let hits: Vec<_> = s
+        .hits()
+        .into_iter()
+        .filter(|h| h.path == "/flaky?page=5")
+        .collect();
+    assert_eq!(hits.len(), 2);
+    assert!(hits[1].at.duration_since(hits[0].at) >= Duration::from_millis(950));
+    assert!(started.elapsed() < Duration::from_secs(30));
+}
+
+#[tokio::test]
+async fn a_cursor_that_never_changes_is_a_pagination_loop() {
+    let s = server().await;
+    let (ids, summary) = pull(
+        s.url("/stuck"),
+        &["--paginate", "cursor", "--cursor", "next_cursor"],
+    )
+    .await;
+    assert_eq!(ids.len(), 2 * SIZE as usize, "the first two pages are kept");
+    assert_eq!(
+        summary.error.expect("loop detected").kind,
+        "pagination_loop"
+    );
+    assert!(s.hits().len() <= 3);
+}
+
+#[test]
+fn bad_flags_are_named() {
+    let a = args("http://127.0.0.1:9/x".into(), &["--paginate", "cursor"]);
+    let e = api_settings::resolve(&a)
+        .expect_err("needs --cursor")
+        .to_string();
+    assert!(e.contains("--cursor"), "{e}");
+    let a = args("not a url".into(), &[]);
+    assert!(api_settings::resolve(&a).is_err());
+    let a = args("http://127.0.0.1:9/x".into(), &["--param", "novalue"]);
+    let e = api_settings::resolve(&a)
+        .expect_err("bad param")
+        .to_string();
+    assert!(e.contains("--param"), "{e}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_binary_writes_records_and_exits_by_outcome() {
+    let s = server().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("page.jsonl");
+    let run = |url: String, out: &std::path::Path| {
+        tokio::process::Command::new(env!("CARGO_BIN_EXE_collector"))
+            .args([
+                "api",
+                &url,
+                "--paginate",
+                "page",
+                "--total-pages",
+                "total_pages",
+                "--out",
+            ])
+            .arg(out)
+            .output()
+    };
+    let o = run(s.url("/page"), &out).await.expect("ran");
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(
+        std::fs::read_to_string(&out)
+            .expect("output")
+            .lines()
+            .count(),
+        TOTAL as usize
+    );
+    let broken = dir.path().join("broken.jsonl");
+    let o = run(s.url("/broken"), &broken).await.expect("ran");
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("page 7"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(
+        std::fs::read_to_string(&broken)
+            .expect("kept")
+            .lines()
+            .count(),
+        300
+    );
+}
