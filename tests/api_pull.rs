@@ -354,3 +354,65 @@ async fn the_binary_writes_records_and_exits_by_outcome() {
         300
     );
 }
+
+#[tokio::test]
+async fn known_page_counts_are_fetched_side_by_side_in_order() {
+    let slow = Server::start(
+        "127.0.0.1",
+        Arc::new(|path, nth| {
+            Reply::Delayed(
+                Duration::from_millis(40),
+                Box::new(api(&path.replace("/slow", "/page"), nth)),
+            )
+        }),
+    )
+    .await;
+    let (ids, summary) = pull(
+        slow.url("/slow"),
+        &[
+            "--paginate",
+            "page",
+            "--total-pages",
+            "total_pages",
+            "--records",
+            "items",
+            "--concurrency",
+            "4",
+        ],
+    )
+    .await;
+    assert_eq!(ids, all_ids(), "records in page order");
+    assert_eq!(summary.pages, 21);
+    assert_eq!(
+        slow.max_in_flight(),
+        4,
+        "four pages in flight at once, never more"
+    );
+
+    let one = Server::start(
+        "127.0.0.1",
+        Arc::new(|path, nth| {
+            Reply::Delayed(
+                Duration::from_millis(5),
+                Box::new(api(&path.replace("/slow", "/page"), nth)),
+            )
+        }),
+    )
+    .await;
+    let (ids, _) = pull(
+        one.url("/slow"),
+        &[
+            "--paginate",
+            "page",
+            "--total-pages",
+            "total_pages",
+            "--records",
+            "items",
+            "--concurrency",
+            "1",
+        ],
+    )
+    .await;
+    assert_eq!(ids, all_ids());
+    assert_eq!(one.max_in_flight(), 1);
+}

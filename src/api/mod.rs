@@ -17,6 +17,7 @@ pub mod error;
 pub mod link_header;
 pub mod loop_guard;
 pub mod paginate;
+pub mod plan;
 pub mod pointer;
 pub mod pull;
 pub mod query;

@@ -11,7 +11,8 @@ use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
-use super::{LoopGuard, Next, Strategy, detect, next_request, records};
+use super::plan::remaining_pages;
+use super::{LoopGuard, Next, StopReason, Strategy, detect, next_request, records};
 use crate::fetch::{FetchConfig, Fetcher};
 use crate::frontier::origin_key;
 use crate::gate::{HostGate, HostPermit, Wait};
@@ -36,6 +37,8 @@ pub struct PullSettings {
     pub records: Option<String>,
     pub output: Output,
     pub max_pages: Option<u64>,
+    /// Pages fetched at once when their number is known in advance.
+    pub concurrency: usize,
     pub fetch: FetchConfig,
     pub limiter: LimiterConfig,
     pub quiet: bool,
@@ -109,12 +112,82 @@ impl Sink {
     }
 }
 
+/// One fetched page: its JSON body and `Link` headers.
+struct Fetched {
+    body: serde_json::Value,
+    links: Vec<String>,
+    retries: u32,
+}
+
+/// Why a page could not be had: an error kind and message.
+struct Failed {
+    kind: String,
+    message: String,
+    retries: u32,
+}
+
+struct Puller {
+    fetcher: Fetcher,
+    limiter: OriginLimiter,
+    stop: CancellationToken,
+}
+
+impl Puller {
+    /// Fetches one page within the limiter, with the shared retry policy.
+    async fn page(&self, url: &Url) -> Result<Fetched, Option<Failed>> {
+        let origin = origin_key(url);
+        let permit = start(&self.limiter, &origin, &self.stop)
+            .await
+            .ok_or(None)?;
+        let fetched = self
+            .fetcher
+            .get(url, &self.stop, |wait| self.limiter.pause(&origin, wait))
+            .await;
+        drop(permit);
+        let retries = fetched.retries;
+        let fail = |kind: &str, message: String| {
+            Some(Failed {
+                kind: kind.to_string(),
+                message,
+                retries,
+            })
+        };
+        let resp = fetched
+            .result
+            .map_err(|e| fail(e.kind().as_str(), e.to_string()))?;
+        if !(200..300).contains(&resp.status) {
+            return Err(fail(
+                "http_status",
+                format!("HTTP {} after {retries} retries", resp.status),
+            ));
+        }
+        let body = serde_json::from_slice(&resp.body)
+            .map_err(|e| fail("decode", format!("the body is not JSON: {e}")))?;
+        let links = resp
+            .headers
+            .get_all(LINK)
+            .iter()
+            .filter_map(|v| v.to_str().ok().map(str::to_string))
+            .collect();
+        Ok(Fetched {
+            body,
+            links,
+            retries,
+        })
+    }
+}
+
 /// Pulls every page. Records already written are kept whatever happens;
-/// the summary says whether the pull was complete.
+/// the summary says whether the pull was complete. When the first page
+/// tells how many pages there are, the rest are fetched `concurrency` at a
+/// time and still written in page order.
 pub async fn run(settings: PullSettings, stop: CancellationToken) -> anyhow::Result<PullSummary> {
     let started = Instant::now();
-    let fetcher = Fetcher::new(&settings.fetch)?;
-    let limiter = OriginLimiter::new(settings.limiter.clone());
+    let puller = Puller {
+        fetcher: Fetcher::new(&settings.fetch)?,
+        limiter: OriginLimiter::new(settings.limiter.clone()),
+        stop: stop.clone(),
+    };
     let mut sink = match &settings.output {
         Output::File(path) => {
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -135,59 +208,19 @@ pub async fn run(settings: PullSettings, stop: CancellationToken) -> anyhow::Res
     let mut strategy = settings.strategy.clone();
     let mut guard = LoopGuard::new(&settings.url);
     let mut url = settings.url.clone();
-    let fail = |summary: &mut PullSummary, kind: &str, url: &Url, message: String| {
-        summary.stopped = "error".to_string();
-        summary.error = Some(PullError {
-            kind: kind.to_string(),
-            page: summary.pages + 1,
-            url: url.to_string(),
-            message,
-        });
-    };
     loop {
-        let origin = origin_key(&url);
-        let Some(permit) = start(&limiter, &origin, &stop).await else {
-            summary.stopped = "interrupted".to_string();
-            break;
-        };
-        let fetched = fetcher
-            .get(&url, &stop, |wait| limiter.pause(&origin, wait))
-            .await;
-        drop(permit);
-        summary.retries += u64::from(fetched.retries);
-        let resp = match fetched.result {
-            Ok(r) => r,
-            Err(e) => {
-                fail(&mut summary, e.kind().as_str(), &url, e.to_string());
+        let page = match puller.page(&url).await {
+            Ok(p) => p,
+            Err(failed) => {
+                stopped_by(&mut summary, failed, &url);
                 break;
             }
         };
-        if !(200..300).contains(&resp.status) {
-            let message = format!("HTTP {} after {} retries", resp.status, fetched.retries);
-            fail(&mut summary, "http_status", &url, message);
-            break;
-        }
-        let body: serde_json::Value = match serde_json::from_slice(&resp.body) {
-            Ok(b) => b,
-            Err(e) => {
-                fail(
-                    &mut summary,
-                    "decode",
-                    &url,
-                    format!("the body is not JSON: {e}"),
-                );
-                break;
-            }
-        };
-        let links: Vec<&str> = resp
-            .headers
-            .get_all(LINK)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .collect();
+        summary.retries += u64::from(page.retries);
+        let links: Vec<&str> = page.links.iter().map(String::as_str).collect();
         let strat = match &strategy {
             Some(s) => s.clone(),
-            None => match detect(&url, &links, &body) {
+            None => match detect(&url, &links, &page.body) {
                 Ok(s) => {
                     if !settings.quiet {
                         eprintln!("collector api: paginating by {s}");
@@ -202,18 +235,18 @@ pub async fn run(settings: PullSettings, stop: CancellationToken) -> anyhow::Res
             },
         };
         summary.strategy = strat.to_string();
-        let page = match records(&body, settings.records.as_deref()) {
+        let found = match records(&page.body, settings.records.as_deref()) {
             Ok(r) => r,
             Err(e) => {
                 fail(&mut summary, e.kind(), &url, e.to_string());
                 break;
             }
         };
-        for record in page {
+        for record in found {
             sink.write(record).context("could not write a record")?;
         }
         summary.pages += 1;
-        summary.records += page.len() as u64;
+        summary.records += found.len() as u64;
         if settings.max_pages.is_some_and(|max| summary.pages >= max) {
             summary.stopped = "max_pages".to_string();
             break;
@@ -222,13 +255,24 @@ pub async fn run(settings: PullSettings, stop: CancellationToken) -> anyhow::Res
             summary.stopped = "interrupted".to_string();
             break;
         }
-        match next_request(&strat, &url, &links, &body, page.len()) {
+        if summary.pages == 1
+            && settings.concurrency > 1
+            && !found.is_empty()
+            && let Ok(Some(mut rest)) = remaining_pages(&strat, &url, &page.body)
+        {
+            if let Some(max) = settings.max_pages {
+                rest.truncate(usize::try_from(max.saturating_sub(1)).unwrap_or(usize::MAX));
+            }
+            side_by_side(&puller, rest, &settings, &mut sink, &mut summary).await?;
+            break;
+        }
+        match next_request(&strat, &url, &links, &page.body, found.len()) {
             Ok(Next::Done(reason)) => {
                 summary.stopped = reason.as_str().to_string();
                 break;
             }
             Ok(Next::Fetch(next)) => {
-                if let Err(e) = guard.check(&next, page) {
+                if let Err(e) = guard.check(&next, found) {
                     fail(&mut summary, e.kind(), &next, e.to_string());
                     break;
                 }
@@ -250,6 +294,74 @@ pub async fn run(settings: PullSettings, stop: CancellationToken) -> anyhow::Res
             .with_context(|| format!("could not write {}", target.display()))?;
     }
     Ok(summary)
+}
+
+/// Fetches the planned pages `concurrency` at a time; `buffered` hands
+/// them back in page order, so records are written in order. The first
+/// failure stops the pull; pages after it are dropped, pages before it kept.
+async fn side_by_side(
+    puller: &Puller,
+    urls: Vec<Url>,
+    settings: &PullSettings,
+    sink: &mut Sink,
+    summary: &mut PullSummary,
+) -> anyhow::Result<()> {
+    use futures::StreamExt as _;
+    let mut pages = futures::stream::iter(urls)
+        .map(|url| async move {
+            let page = puller.page(&url).await;
+            (url, page)
+        })
+        .buffered(settings.concurrency);
+    while let Some((url, page)) = pages.next().await {
+        let page = match page {
+            Ok(p) => p,
+            Err(failed) => {
+                stopped_by(summary, failed, &url);
+                return Ok(());
+            }
+        };
+        summary.retries += u64::from(page.retries);
+        let found = match records(&page.body, settings.records.as_deref()) {
+            Ok(r) => r,
+            Err(e) => {
+                fail(summary, e.kind(), &url, e.to_string());
+                return Ok(());
+            }
+        };
+        for record in found {
+            sink.write(record).context("could not write a record")?;
+        }
+        summary.pages += 1;
+        summary.records += found.len() as u64;
+        if found.is_empty() {
+            summary.stopped = StopReason::EmptyPage.as_str().to_string();
+            return Ok(());
+        }
+    }
+    summary.stopped = "last_page".to_string();
+    Ok(())
+}
+
+fn fail(summary: &mut PullSummary, kind: &str, url: &Url, message: String) {
+    summary.stopped = "error".to_string();
+    summary.error = Some(PullError {
+        kind: kind.to_string(),
+        page: summary.pages + 1,
+        url: url.to_string(),
+        message,
+    });
+}
+
+/// A page that could not be had: an error, or `None` when interrupted.
+fn stopped_by(summary: &mut PullSummary, failed: Option<Failed>, url: &Url) {
+    match failed {
+        Some(f) => {
+            summary.retries += u64::from(f.retries);
+            fail(summary, &f.kind, url, f.message);
+        }
+        None => summary.stopped = "interrupted".to_string(),
+    }
 }
 
 /// `issues.jsonl` → `issues.summary.json`, beside the records.

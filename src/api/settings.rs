@@ -87,6 +87,10 @@ pub struct ApiArgs {
     /// Stop after N pages
     #[arg(long, value_name = "N")]
     pub max_pages: Option<u64>,
+    /// Pages fetched at once when the first page tells how many there are
+    /// (total pages or total records); records are still written in order
+    #[arg(long, default_value_t = 4, value_name = "N")]
+    pub concurrency: usize,
     /// Requests per second [default: unlimited]
     #[arg(long, value_name = "R")]
     pub rate: Option<f64>,
@@ -186,6 +190,9 @@ pub fn resolve(a: &ApiArgs) -> anyhow::Result<PullSettings> {
     {
         bail!("--rate must be a positive number of requests per second, got {r}");
     }
+    if a.concurrency == 0 {
+        bail!("--concurrency must be at least 1");
+    }
     if a.max_pages == Some(0) {
         bail!("--max-pages must be at least 1");
     }
@@ -207,6 +214,7 @@ pub fn resolve(a: &ApiArgs) -> anyhow::Result<PullSettings> {
         records: a.records.clone(),
         output,
         max_pages: a.max_pages,
+        concurrency: a.concurrency,
         fetch: FetchConfig {
             user_agent,
             headers: a
@@ -223,7 +231,7 @@ pub fn resolve(a: &ApiArgs) -> anyhow::Result<PullSettings> {
             backoff: Backoff::default(),
         },
         limiter: LimiterConfig {
-            per_host: 1,
+            per_host: u32::try_from(a.concurrency).unwrap_or(u32::MAX),
             rate: a.rate,
             max_wait: seconds("max-wait", a.max_wait, 60.0)?,
         },
