@@ -63,6 +63,7 @@ fn settings(url: &str, concurrency: usize, out: &std::path::Path) -> Option<Pull
             rate: None,
             max_wait: Duration::from_secs(5),
         },
+        auth: None,
         quiet: true,
     })
 }

@@ -416,3 +416,152 @@ async fn known_page_counts_are_fetched_side_by_side_in_order() {
     assert_eq!(ids, all_ids());
     assert_eq!(one.max_in_flight(), 1);
 }
+
+/// The API on 127.0.0.1 hands page 2 over to another host by a redirect.
+async fn two_hosts() -> (Server, Server) {
+    let other = Server::start(
+        "127.0.0.2",
+        Arc::new(|_, _| {
+            json(
+                serde_json::json!({"data": [{"id": 2}], "next": null}),
+                vec![],
+            )
+        }),
+    )
+    .await;
+    let moved = other.url("/elsewhere");
+    let api = Server::start(
+        "127.0.0.1",
+        Arc::new(move |path, _| {
+            if path.starts_with("/moved") {
+                return Reply::Redirect(302, moved.clone());
+            }
+            let next = if path.starts_with("/start") {
+                serde_json::json!("/moved")
+            } else {
+                serde_json::Value::Null
+            };
+            json(
+                serde_json::json!({"data": [{"id": 1}], "next": next}),
+                vec![],
+            )
+        }),
+    )
+    .await;
+    (api, other)
+}
+
+async fn pull_with(url: String, flags: &[&str], env: &[(&str, &str)]) -> (PullSummary, String) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("records.jsonl");
+    let mut a = args(url, flags);
+    a.out = Some(out.to_string_lossy().into_owned());
+    a.quiet = true;
+    let env: Vec<(String, String)> = env
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let lookup = move |var: &str| env.iter().find(|(k, _)| k == var).map(|(_, v)| v.clone());
+    let settings = api_settings::resolve_with_env(&a, &lookup).expect("valid settings");
+    let summary = pull::run(settings, CancellationToken::new())
+        .await
+        .expect("pull ran");
+    let written = std::fs::read_to_string(&out).expect("records")
+        + &std::fs::read_to_string(pull::summary_path(&out)).expect("summary");
+    (summary, written)
+}
+
+#[tokio::test]
+async fn a_bearer_token_never_reaches_another_host() {
+    let (api, other) = two_hosts().await;
+    let flags = [
+        "--paginate",
+        "next_url",
+        "--next",
+        "next",
+        "--bearer-env",
+        "API_TOKEN",
+    ];
+    let (summary, written) = pull_with(api.url("/start"), &flags, &[("API_TOKEN", "s3cret")]).await;
+    assert!(summary.error.is_none(), "{:?}", summary.error);
+    assert_eq!(summary.records, 2, "the redirected page was read");
+    assert!(
+        api.hits()
+            .iter()
+            .all(|h| h.header("authorization") == Some("Bearer s3cret"))
+    );
+    assert_eq!(other.hits().len(), 1);
+    assert_eq!(
+        other.hits()[0].header("authorization"),
+        None,
+        "credentials leaked to another host"
+    );
+    assert!(!written.contains("s3cret"));
+}
+
+#[tokio::test]
+async fn an_api_key_parameter_stays_out_of_output_and_other_hosts() {
+    let (api, other) = two_hosts().await;
+    let flags = [
+        "--paginate",
+        "next_url",
+        "--next",
+        "next",
+        "--api-key-env",
+        "KEY",
+        "--api-key-param",
+        "api_key",
+    ];
+    let (summary, written) = pull_with(api.url("/start"), &flags, &[("KEY", "k-123")]).await;
+    assert!(summary.error.is_none(), "{:?}", summary.error);
+    assert!(api.paths().iter().all(|p| p.contains("api_key=k-123")));
+    assert!(other.paths().iter().all(|p| !p.contains("k-123")));
+    assert!(!written.contains("k-123"), "the key was written out");
+}
+
+#[test]
+fn a_missing_secret_variable_is_named_without_a_value() {
+    let a = args(
+        "http://127.0.0.1:9/x".into(),
+        &["--bearer-env", "NOT_SET_ANYWHERE"],
+    );
+    let e = api_settings::auth(&a, &|_| None)
+        .expect_err("unset")
+        .to_string();
+    assert!(e.contains("NOT_SET_ANYWHERE"), "{e}");
+}
+
+#[tokio::test]
+async fn an_exhausted_rate_limit_waits_for_the_reset() {
+    let server = Server::start(
+        "127.0.0.1",
+        Arc::new(|path, _| {
+            let page = number(path, "page", 1);
+            let mut headers = Vec::new();
+            if page == 2 {
+                headers.push(("x-ratelimit-remaining", "0".to_string()));
+                headers.push(("x-ratelimit-reset", "1".to_string()));
+            }
+            let items: Vec<serde_json::Value> = if page <= 3 {
+                vec![serde_json::json!({"id": page})]
+            } else {
+                vec![]
+            };
+            json(serde_json::json!({"items": items}), headers)
+        }),
+    )
+    .await;
+    let (ids, summary) = pull(
+        server.url("/p"),
+        &["--paginate", "page", "--records", "items"],
+    )
+    .await;
+    assert_eq!(ids, [1, 2, 3]);
+    assert_eq!(summary.rate_limit_waits, 1);
+    let hits = server.hits();
+    let gap = hits[2].at.duration_since(hits[1].at);
+    assert!(
+        gap >= Duration::from_millis(950),
+        "page 3 came {gap:?} after the reset notice"
+    );
+}

@@ -6,14 +6,18 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
-use reqwest::header::LINK;
+use std::time::SystemTime;
+
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, LINK, LOCATION};
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
 use super::plan::remaining_pages;
-use super::{LoopGuard, Next, StopReason, Strategy, detect, next_request, records};
-use crate::fetch::{FetchConfig, Fetcher};
+use super::{
+    LoopGuard, Next, StopReason, Strategy, detect, next_request, records, with_query_param,
+};
+use crate::fetch::{FetchConfig, Fetcher, retry};
 use crate::frontier::origin_key;
 use crate::gate::{HostGate, HostPermit, Wait};
 use crate::politeness::{LimiterConfig, OriginLimiter};
@@ -41,7 +45,28 @@ pub struct PullSettings {
     pub concurrency: usize,
     pub fetch: FetchConfig,
     pub limiter: LimiterConfig,
+    /// Credentials, sent only to the origin of `url`.
+    pub auth: Option<Auth>,
     pub quiet: bool,
+}
+
+/// API credentials, read from the environment at start-up.
+#[derive(Clone)]
+pub enum Auth {
+    /// A header such as `Authorization: Bearer ...` or `X-API-Key: ...`.
+    Header(HeaderName, HeaderValue),
+    /// A query parameter added to each request (never to recorded URLs).
+    Query(String, String),
+}
+
+impl std::fmt::Debug for Auth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the secret itself.
+        match self {
+            Auth::Header(name, _) => write!(f, "Auth::Header({name}: ...)"),
+            Auth::Query(name, _) => write!(f, "Auth::Query({name}=...)"),
+        }
+    }
 }
 
 /// `summary.json` of a pull.
@@ -52,6 +77,8 @@ pub struct PullSummary {
     pub pages: u64,
     pub records: u64,
     pub retries: u64,
+    /// Pauses for `X-RateLimit-Remaining: 0` until `X-RateLimit-Reset`.
+    pub rate_limit_waits: u64,
     /// Why the pull ended: a stop reason of the strategy, `max_pages`,
     /// `interrupted` or `error`.
     pub stopped: String,
@@ -117,6 +144,7 @@ struct Fetched {
     body: serde_json::Value,
     links: Vec<String>,
     retries: u32,
+    rate_limited: bool,
 }
 
 /// Why a page could not be had: an error kind and message.
@@ -130,50 +158,118 @@ struct Puller {
     fetcher: Fetcher,
     limiter: OriginLimiter,
     stop: CancellationToken,
+    auth: Option<Auth>,
+    /// The only origin credentials are sent to.
+    auth_origin: String,
 }
 
+/// Redirects followed for one page.
+const MAX_REDIRECTS: usize = 10;
+
 impl Puller {
-    /// Fetches one page within the limiter, with the shared retry policy.
+    /// Fetches one page within the limiter, with the shared retry policy,
+    /// following redirects; credentials go only to the API's own origin.
     async fn page(&self, url: &Url) -> Result<Fetched, Option<Failed>> {
-        let origin = origin_key(url);
-        let permit = start(&self.limiter, &origin, &self.stop)
-            .await
-            .ok_or(None)?;
-        let fetched = self
-            .fetcher
-            .get(url, &self.stop, |wait| self.limiter.pause(&origin, wait))
-            .await;
-        drop(permit);
-        let retries = fetched.retries;
-        let fail = |kind: &str, message: String| {
+        let mut current = url.clone();
+        let mut retries = 0;
+        let fail = |kind: &str, message: String, retries: u32| {
             Some(Failed {
                 kind: kind.to_string(),
                 message,
                 retries,
             })
         };
-        let resp = fetched
-            .result
-            .map_err(|e| fail(e.kind().as_str(), e.to_string()))?;
-        if !(200..300).contains(&resp.status) {
-            return Err(fail(
-                "http_status",
-                format!("HTTP {} after {retries} retries", resp.status),
-            ));
+        for _ in 0..=MAX_REDIRECTS {
+            let origin = origin_key(&current);
+            let (target, headers) = self.with_auth(&current, &origin);
+            let permit = start(&self.limiter, &origin, &self.stop)
+                .await
+                .ok_or(None)?;
+            let fetched = self
+                .fetcher
+                .get_with(&target, &headers, &self.stop, |wait| {
+                    self.limiter.pause(&origin, wait)
+                })
+                .await;
+            drop(permit);
+            retries += fetched.retries;
+            let resp = fetched.result.map_err(|e| {
+                fail(
+                    e.kind().as_str(),
+                    redact(&e.to_string(), &self.auth),
+                    retries,
+                )
+            })?;
+            let rate_limited = match retry::rate_limit_wait(
+                resp.header("x-ratelimit-remaining"),
+                resp.header("x-ratelimit-reset"),
+                SystemTime::now(),
+            ) {
+                Some(wait) => {
+                    self.limiter.pause(&origin, wait);
+                    true
+                }
+                None => false,
+            };
+            if matches!(resp.status, 301 | 302 | 303 | 307 | 308)
+                && let Some(next) = resp
+                    .header(LOCATION)
+                    .and_then(|l| current.join(l.trim()).ok())
+            {
+                current = next;
+                continue;
+            }
+            if !(200..300).contains(&resp.status) {
+                let message = format!("HTTP {} after {retries} retries", resp.status);
+                return Err(fail("http_status", message, retries));
+            }
+            let body = serde_json::from_slice(&resp.body)
+                .map_err(|e| fail("decode", format!("the body is not JSON: {e}"), retries))?;
+            let links = resp
+                .headers
+                .get_all(LINK)
+                .iter()
+                .filter_map(|v| v.to_str().ok().map(str::to_string))
+                .collect();
+            return Ok(Fetched {
+                body,
+                links,
+                retries,
+                rate_limited,
+            });
         }
-        let body = serde_json::from_slice(&resp.body)
-            .map_err(|e| fail("decode", format!("the body is not JSON: {e}")))?;
-        let links = resp
-            .headers
-            .get_all(LINK)
-            .iter()
-            .filter_map(|v| v.to_str().ok().map(str::to_string))
-            .collect();
-        Ok(Fetched {
-            body,
-            links,
+        Err(fail(
+            "too_many_redirects",
+            format!("more than {MAX_REDIRECTS} redirects"),
             retries,
-        })
+        ))
+    }
+
+    /// The URL to request and the headers to add: the credentials only when
+    /// `origin` is the API's own.
+    fn with_auth(&self, url: &Url, origin: &str) -> (Url, HeaderMap) {
+        let mut headers = HeaderMap::new();
+        match &self.auth {
+            Some(Auth::Header(name, value)) if origin == self.auth_origin => {
+                headers.insert(name.clone(), value.clone());
+                (url.clone(), headers)
+            }
+            Some(Auth::Query(name, value)) if origin == self.auth_origin => {
+                (with_query_param(url, name, value), headers)
+            }
+            _ => (url.clone(), headers),
+        }
+    }
+}
+
+/// Takes a query-parameter secret out of a message (reqwest errors quote
+/// the URL they were sending).
+fn redact(message: &str, auth: &Option<Auth>) -> String {
+    match auth {
+        Some(Auth::Query(_, value)) if !value.is_empty() => {
+            message.replace(value.as_str(), "REDACTED")
+        }
+        _ => message.to_string(),
     }
 }
 
@@ -187,6 +283,8 @@ pub async fn run(settings: PullSettings, stop: CancellationToken) -> anyhow::Res
         fetcher: Fetcher::new(&settings.fetch)?,
         limiter: OriginLimiter::new(settings.limiter.clone()),
         stop: stop.clone(),
+        auth: settings.auth.clone(),
+        auth_origin: origin_key(&settings.url),
     };
     let mut sink = match &settings.output {
         Output::File(path) => {
@@ -217,6 +315,7 @@ pub async fn run(settings: PullSettings, stop: CancellationToken) -> anyhow::Res
             }
         };
         summary.retries += u64::from(page.retries);
+        summary.rate_limit_waits += u64::from(page.rate_limited);
         let links: Vec<&str> = page.links.iter().map(String::as_str).collect();
         let strat = match &strategy {
             Some(s) => s.clone(),
@@ -322,6 +421,7 @@ async fn side_by_side(
             }
         };
         summary.retries += u64::from(page.retries);
+        summary.rate_limit_waits += u64::from(page.rate_limited);
         let found = match records(&page.body, settings.records.as_deref()) {
             Ok(r) => r,
             Err(e) => {

@@ -7,7 +7,10 @@ use anyhow::{Context as _, bail};
 use clap::{Args, ValueEnum};
 use url::Url;
 
-use super::pull::{Output, PullSettings};
+use base64::Engine as _;
+use reqwest::header::{AUTHORIZATION, HeaderName, HeaderValue};
+
+use super::pull::{Auth, Output, PullSettings};
 use super::{Pointer, Strategy, with_query_param};
 use crate::fetch::FetchConfig;
 use crate::fetch::retry::Backoff;
@@ -103,6 +106,22 @@ pub struct ApiArgs {
     /// Longest wait a server can impose with Retry-After [default: 60]
     #[arg(long, value_name = "SECS", allow_negative_numbers = true)]
     pub max_wait: Option<f64>,
+    /// Send `Authorization: Bearer <token>`, the token read from this environment variable
+    #[arg(long, value_name = "VAR")]
+    pub bearer_env: Option<String>,
+    /// Send HTTP basic auth, `user:password` read from this environment variable
+    #[arg(long, value_name = "VAR")]
+    pub basic_env: Option<String>,
+    /// Send an API key read from this environment variable (header X-API-Key unless
+    /// --api-key-header or --api-key-param names another place)
+    #[arg(long, value_name = "VAR")]
+    pub api_key_env: Option<String>,
+    /// The header the API key goes in
+    #[arg(long, value_name = "NAME")]
+    pub api_key_header: Option<String>,
+    /// The query parameter the API key goes in
+    #[arg(long, value_name = "NAME")]
+    pub api_key_param: Option<String>,
     /// User-Agent header [default: collector/VERSION]
     #[arg(long, value_name = "S")]
     pub user_agent: Option<String>,
@@ -158,7 +177,76 @@ fn strategy(a: &ApiArgs) -> anyhow::Result<Option<Strategy>> {
     }))
 }
 
+/// Reads a secret from the environment; the message names the variable,
+/// never its value.
+fn secret(flag: &str, var: &str, env: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<String> {
+    match env(var) {
+        Some(v) if !v.is_empty() => Ok(v),
+        _ => bail!("--{flag} {var}: the environment variable {var} is not set or empty"),
+    }
+}
+
+fn sensitive(flag: &str, value: &str) -> anyhow::Result<HeaderValue> {
+    let mut v = HeaderValue::from_str(value).map_err(|_| {
+        anyhow::anyhow!("--{flag}: the secret has characters a header cannot carry")
+    })?;
+    v.set_sensitive(true);
+    Ok(v)
+}
+
+/// The credentials the flags ask for, read through `env`.
+pub fn auth(a: &ApiArgs, env: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<Option<Auth>> {
+    let given = [
+        a.bearer_env.is_some(),
+        a.basic_env.is_some(),
+        a.api_key_env.is_some(),
+    ];
+    if given.iter().filter(|g| **g).count() > 1 {
+        bail!("--bearer-env, --basic-env and --api-key-env: give one of them");
+    }
+    if let Some(var) = &a.bearer_env {
+        let token = secret("bearer-env", var, env)?;
+        return Ok(Some(Auth::Header(
+            AUTHORIZATION,
+            sensitive("bearer-env", &format!("Bearer {token}"))?,
+        )));
+    }
+    if let Some(var) = &a.basic_env {
+        let pair = secret("basic-env", var, env)?;
+        if !pair.contains(':') {
+            bail!("--basic-env {var}: expected user:password in the variable");
+        }
+        let encoded = base64::engine::general_purpose::STANDARD.encode(pair);
+        return Ok(Some(Auth::Header(
+            AUTHORIZATION,
+            sensitive("basic-env", &format!("Basic {encoded}"))?,
+        )));
+    }
+    if let Some(var) = &a.api_key_env {
+        let key = secret("api-key-env", var, env)?;
+        return Ok(Some(match (&a.api_key_param, &a.api_key_header) {
+            (Some(_), Some(_)) => bail!("--api-key-header and --api-key-param: give one of them"),
+            (Some(param), None) => Auth::Query(param.clone(), key),
+            (None, header) => {
+                let name = header.as_deref().unwrap_or("X-API-Key");
+                let name = HeaderName::from_bytes(name.as_bytes())
+                    .with_context(|| format!("--api-key-header {name:?} is not a header name"))?;
+                Auth::Header(name, sensitive("api-key-env", &key)?)
+            }
+        }));
+    }
+    Ok(None)
+}
+
 pub fn resolve(a: &ApiArgs) -> anyhow::Result<PullSettings> {
+    resolve_with_env(a, &|var| std::env::var(var).ok())
+}
+
+/// [`resolve`] with the environment given as a lookup function.
+pub fn resolve_with_env(
+    a: &ApiArgs,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> anyhow::Result<PullSettings> {
     let mut url = Url::parse(&a.url).with_context(|| {
         format!(
             "{:?} is not a URL; expected e.g. https://api.example.com/items",
@@ -235,6 +323,7 @@ pub fn resolve(a: &ApiArgs) -> anyhow::Result<PullSettings> {
             rate: a.rate,
             max_wait: seconds("max-wait", a.max_wait, 60.0)?,
         },
+        auth: auth(a, env)?,
         quiet: a.quiet,
     })
 }

@@ -155,12 +155,23 @@ impl Fetcher {
     }
 
     pub async fn get_once_capped(&self, url: &Url, max_body: u64) -> Result<Response, FetchError> {
+        self.request(url, max_body, &HeaderMap::new()).await
+    }
+
+    /// One GET with `headers` added to the client's defaults.
+    async fn request(
+        &self,
+        url: &Url,
+        max_body: u64,
+        headers: &HeaderMap,
+    ) -> Result<Response, FetchError> {
         if !matches!(url.scheme(), "http" | "https") {
             return Err(FetchError::Scheme(url.scheme().to_string()));
         }
         let resp = self
             .client
             .get(url.as_str())
+            .headers(headers.clone())
             .send()
             .await
             .map_err(|e| classify(&e))?;
@@ -194,11 +205,24 @@ impl Fetcher {
         &self,
         url: &Url,
         stop: &CancellationToken,
+        on_slow_down: impl FnMut(Duration) -> Duration,
+    ) -> Fetched {
+        self.get_with(url, &HeaderMap::new(), stop, on_slow_down)
+            .await
+    }
+
+    /// [`Fetcher::get`] with extra headers for this request only (API
+    /// credentials, which must not go to every host).
+    pub async fn get_with(
+        &self,
+        url: &Url,
+        headers: &HeaderMap,
+        stop: &CancellationToken,
         mut on_slow_down: impl FnMut(Duration) -> Duration,
     ) -> Fetched {
         let mut retries = 0;
         loop {
-            let result = self.get_once(url).await;
+            let result = self.request(url, self.max_body, headers).await;
             let attempt = match &result {
                 Ok(r) => Attempt::Status(r.status),
                 Err(e) => Attempt::Failed(e),

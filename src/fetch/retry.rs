@@ -66,6 +66,32 @@ pub fn retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     Some(when.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
+/// How long to wait when a response says the quota is used up:
+/// `X-RateLimit-Remaining: 0` with `X-RateLimit-Reset` given either as a
+/// Unix time (GitHub and most others) or, when too small to be one, as
+/// seconds from now. `None` while requests remain or the reset is unknown.
+pub fn rate_limit_wait(
+    remaining: Option<&str>,
+    reset: Option<&str>,
+    now: SystemTime,
+) -> Option<Duration> {
+    let remaining: u64 = remaining?.trim().parse().ok()?;
+    if remaining > 0 {
+        return None;
+    }
+    let reset: f64 = reset?.trim().parse().ok()?;
+    if !reset.is_finite() || reset < 0.0 {
+        return None;
+    }
+    // Unix times are past 10^9; a delta that large would be 30 years.
+    if reset >= 1e9 {
+        let at = SystemTime::UNIX_EPOCH + Duration::from_secs_f64(reset);
+        Some(at.duration_since(now).unwrap_or(Duration::ZERO))
+    } else {
+        Some(Duration::from_secs_f64(reset))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -101,6 +127,27 @@ mod tests {
         let d3 = b.delay(3);
         assert!(d3 >= Duration::from_millis(400) && d3 <= Duration::from_millis(800));
         assert!(b.delay(30) <= Duration::from_secs(1));
+    }
+
+    #[test]
+    fn rate_limit_headers_give_a_wait_only_when_exhausted() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        assert_eq!(rate_limit_wait(Some("5"), Some("1700000030"), now), None);
+        assert_eq!(
+            rate_limit_wait(Some("0"), Some("1700000030"), now),
+            Some(Duration::from_secs(30))
+        );
+        assert_eq!(
+            rate_limit_wait(Some("0"), Some("2"), now),
+            Some(Duration::from_secs(2))
+        );
+        assert_eq!(
+            rate_limit_wait(Some("0"), Some("1600000000"), now),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(rate_limit_wait(Some("0"), None, now), None);
+        assert_eq!(rate_limit_wait(None, Some("2"), now), None);
+        assert_eq!(rate_limit_wait(Some("0"), Some("soon"), now), None);
     }
 
     #[test]
