@@ -64,6 +64,8 @@ fn settings(url: &str, concurrency: usize, out: &std::path::Path) -> Option<Pull
             max_wait: Duration::from_secs(5),
         },
         auth: None,
+        resume: false,
+        since: None,
         quiet: true,
     })
 }

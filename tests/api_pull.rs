@@ -154,7 +154,16 @@ async fn pull(url: String, extra: &[&str]) -> (Vec<u64>, PullSummary) {
     .await
     .expect("pull finished in time")
     .expect("pull ran");
-    let text = std::fs::read_to_string(&out).expect("records written under their final name");
+    // A complete pull has its final name; one that stopped keeps `.part`
+    // for --resume.
+    let complete = summary.error.is_none();
+    let records_file = if complete {
+        out.clone()
+    } else {
+        out.with_extension("jsonl.part")
+    };
+    assert_eq!(out.exists(), complete);
+    let text = std::fs::read_to_string(&records_file).expect("records written");
     let ids = text
         .lines()
         .map(|l| {
@@ -347,7 +356,7 @@ async fn the_binary_writes_records_and_exits_by_outcome() {
         String::from_utf8_lossy(&o.stderr)
     );
     assert_eq!(
-        std::fs::read_to_string(&broken)
+        std::fs::read_to_string(broken.with_extension("jsonl.part"))
             .expect("kept")
             .lines()
             .count(),
@@ -564,4 +573,159 @@ async fn an_exhausted_rate_limit_waits_for_the_reset() {
         gap >= Duration::from_millis(950),
         "page 3 came {gap:?} after the reset notice"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pull_killed_mid_way_resumes_with_every_record_once() {
+    let slow = Server::start(
+        "127.0.0.1",
+        Arc::new(|path, nth| {
+            Reply::Delayed(
+                Duration::from_millis(60),
+                Box::new(api(&path.replace("/slowcursor", "/cursor"), nth)),
+            )
+        }),
+    )
+    .await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("items.jsonl");
+    let state = dir.path().join("items.state.json");
+    let url = slow.url("/slowcursor");
+    let command = |resume: bool| {
+        let mut c = tokio::process::Command::new(env!("CARGO_BIN_EXE_collector"));
+        c.args([
+            "api",
+            &url,
+            "--paginate",
+            "cursor",
+            "--cursor",
+            "meta.next_cursor",
+            "--records",
+            "data",
+            "--quiet",
+            "--out",
+        ])
+        .arg(&out)
+        .kill_on_drop(true);
+        if resume {
+            c.arg("--resume");
+        }
+        c
+    };
+    let mut first = command(false).spawn().expect("spawn");
+    // Let a few pages land, then kill it without warning.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let pages = std::fs::read_to_string(&state)
+            .ok()
+            .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+            .and_then(|v| v["pages"].as_u64())
+            .unwrap_or(0);
+        if pages >= 5 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the pull made no progress");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    first.start_kill().expect("SIGKILL");
+    let _ = first.wait().await;
+    assert!(!out.exists(), "a killed pull has no final file");
+    assert!(out.with_extension("jsonl.part").exists());
+
+    let o = tokio::time::timeout(Duration::from_secs(60), command(true).output())
+        .await
+        .expect("resumed pull finished")
+        .expect("ran");
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let ids: Vec<u64> = std::fs::read_to_string(&out)
+        .expect("final file")
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).expect("JSON")["id"]
+                .as_u64()
+                .expect("id")
+        })
+        .collect();
+    assert_eq!(ids, all_ids(), "every record exactly once, in order");
+    let o = command(true).output().await.expect("ran");
+    assert_ne!(
+        o.status.code(),
+        Some(0),
+        "a finished pull has nothing to resume"
+    );
+}
+
+#[tokio::test]
+async fn an_incremental_pull_asks_only_for_newer_records() {
+    let newest = Arc::new(std::sync::atomic::AtomicU64::new(120));
+    let n = newest.clone();
+    let server = Server::start(
+        "127.0.0.1",
+        Arc::new(move |path, _| {
+            let since = query(path, "since")
+                .and_then(|v| v.parse::<i64>().ok())
+                .unwrap_or(-1);
+            let upto = n.load(std::sync::atomic::Ordering::SeqCst);
+            let data: Vec<serde_json::Value> = (0..upto)
+                .filter(|id| *id as i64 > since)
+                .map(|id| serde_json::json!({"id": id, "updated_at": id}))
+                .collect();
+            json(serde_json::json!({"data": data, "next": null}), vec![])
+        }),
+    )
+    .await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("changes.jsonl");
+    let run = || {
+        let mut a = args(
+            server.url("/changes"),
+            &[
+                "--paginate",
+                "next_url",
+                "--next",
+                "next",
+                "--records",
+                "data",
+                "--since-field",
+                "updated_at",
+                "--since-param",
+                "since",
+            ],
+        );
+        a.out = Some(out.to_string_lossy().into_owned());
+        a.quiet = true;
+        api_settings::resolve(&a).expect("valid")
+    };
+    let first = pull::run(run(), CancellationToken::new())
+        .await
+        .expect("first run");
+    assert_eq!(first.records, 120);
+    newest.store(150, std::sync::atomic::Ordering::SeqCst);
+    let second = pull::run(run(), CancellationToken::new())
+        .await
+        .expect("second run");
+    assert_eq!(second.records, 30, "only the new records");
+    assert!(
+        server
+            .paths()
+            .last()
+            .is_some_and(|p| p.contains("since=119")),
+        "{:?}",
+        server.paths()
+    );
+    let ids: Vec<u64> = std::fs::read_to_string(&out)
+        .expect("output")
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).expect("JSON")["id"]
+                .as_u64()
+                .expect("id")
+        })
+        .collect();
+    assert_eq!(ids, (120..150).collect::<Vec<_>>());
 }

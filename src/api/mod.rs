@@ -21,8 +21,10 @@ pub mod plan;
 pub mod pointer;
 pub mod pull;
 pub mod query;
+pub mod recorder;
 pub mod records;
 pub mod settings;
+pub mod state;
 pub mod strategy;
 
 pub use detect::detect;

@@ -18,7 +18,8 @@ use super::error::PaginateError;
 /// - `a.b`: dotted shorthand, one key per segment, so `links.next` is
 ///   `/links/next` and `items.0.id` is `/items/0/id`. A key that itself
 ///   contains a dot (`@odata.nextLink`) needs the `/` form.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
 pub struct Pointer(String);
 
 impl Pointer {

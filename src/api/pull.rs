@@ -14,14 +14,14 @@ use tokio_util::sync::CancellationToken;
 use url::Url;
 
 use super::plan::remaining_pages;
+use super::recorder::Recorder;
 use super::{
-    LoopGuard, Next, StopReason, Strategy, detect, next_request, records, with_query_param,
+    LoopGuard, Next, Pointer, StopReason, Strategy, detect, next_request, records, with_query_param,
 };
 use crate::fetch::{FetchConfig, Fetcher, retry};
 use crate::frontier::origin_key;
 use crate::gate::{HostGate, HostPermit, Wait};
 use crate::politeness::{LimiterConfig, OriginLimiter};
-use crate::sink::jsonl::JsonlWriter;
 use crate::sink::part_file;
 
 /// Where records go.
@@ -47,7 +47,19 @@ pub struct PullSettings {
     pub limiter: LimiterConfig,
     /// Credentials, sent only to the origin of `url`.
     pub auth: Option<Auth>,
+    /// Continue a stopped pull from its state file.
+    pub resume: bool,
+    /// Incremental pulls: remember the highest value of a field.
+    pub since: Option<Since>,
     pub quiet: bool,
+}
+
+/// An incremental pull: the highest `field` value seen is kept in the state
+/// file and sent as `param` on the next pull's first request.
+#[derive(Clone, Debug)]
+pub struct Since {
+    pub field: Pointer,
+    pub param: String,
 }
 
 /// API credentials, read from the environment at start-up.
@@ -109,32 +121,6 @@ async fn start(
         tokio::select! {
             () = tokio::time::sleep(wait) => {}
             () = stop.cancelled() => return None,
-        }
-    }
-}
-
-enum Sink {
-    File(JsonlWriter),
-    Stdout(std::io::BufWriter<std::io::Stdout>),
-}
-
-impl Sink {
-    fn write(&mut self, record: &serde_json::Value) -> std::io::Result<()> {
-        use std::io::Write as _;
-        match self {
-            Sink::File(w) => w.write(record),
-            Sink::Stdout(out) => {
-                serde_json::to_writer(&mut *out, record).map_err(std::io::Error::other)?;
-                out.write_all(b"\n")
-            }
-        }
-    }
-
-    fn finish(self) -> std::io::Result<()> {
-        use std::io::Write as _;
-        match self {
-            Sink::File(w) => w.commit(),
-            Sink::Stdout(mut out) => out.flush(),
         }
     }
 }
@@ -286,104 +272,111 @@ pub async fn run(settings: PullSettings, stop: CancellationToken) -> anyhow::Res
         auth: settings.auth.clone(),
         auth_origin: origin_key(&settings.url),
     };
-    let mut sink = match &settings.output {
-        Output::File(path) => {
-            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir)
-                    .with_context(|| format!("could not create {}", dir.display()))?;
-            }
-            Sink::File(
-                JsonlWriter::create(path)
-                    .with_context(|| format!("could not write {}", path.display()))?,
-            )
-        }
-        Output::Stdout => Sink::Stdout(std::io::BufWriter::new(std::io::stdout())),
-    };
+    let (mut recorder, begin) = Recorder::open(&settings)?;
     let mut summary = PullSummary {
         url: settings.url.to_string(),
+        pages: begin.pages,
+        records: begin.records,
         ..PullSummary::default()
     };
-    let mut strategy = settings.strategy.clone();
-    let mut guard = LoopGuard::new(&settings.url);
-    let mut url = settings.url.clone();
-    loop {
-        let page = match puller.page(&url).await {
-            Ok(p) => p,
-            Err(failed) => {
-                stopped_by(&mut summary, failed, &url);
-                break;
-            }
-        };
-        summary.retries += u64::from(page.retries);
-        summary.rate_limit_waits += u64::from(page.rate_limited);
-        let links: Vec<&str> = page.links.iter().map(String::as_str).collect();
-        let strat = match &strategy {
-            Some(s) => s.clone(),
-            None => match detect(&url, &links, &page.body) {
-                Ok(s) => {
-                    if !settings.quiet {
-                        eprintln!("collector api: paginating by {s}");
-                    }
-                    strategy = Some(s.clone());
-                    s
+    let mut strategy = begin.strategy;
+    let mut guard = LoopGuard::new(&begin.url);
+    let mut url = begin.url;
+    if begin.done {
+        summary.stopped = "last_page".to_string();
+    }
+    if !begin.done {
+        loop {
+            let page = match puller.page(&url).await {
+                Ok(p) => p,
+                Err(failed) => {
+                    stopped_by(&mut summary, failed, &url);
+                    break;
                 }
+            };
+            summary.retries += u64::from(page.retries);
+            summary.rate_limit_waits += u64::from(page.rate_limited);
+            let links: Vec<&str> = page.links.iter().map(String::as_str).collect();
+            let strat = match &strategy {
+                Some(s) => s.clone(),
+                None => match detect(&url, &links, &page.body) {
+                    Ok(s) => {
+                        if !settings.quiet {
+                            eprintln!("collector api: paginating by {s}");
+                        }
+                        strategy = Some(s.clone());
+                        s
+                    }
+                    Err(e) => {
+                        fail(&mut summary, e.kind(), &url, e.to_string());
+                        break;
+                    }
+                },
+            };
+            summary.strategy = strat.to_string();
+            let found = match records(&page.body, settings.records.as_deref()) {
+                Ok(r) => r,
                 Err(e) => {
                     fail(&mut summary, e.kind(), &url, e.to_string());
                     break;
                 }
-            },
-        };
-        summary.strategy = strat.to_string();
-        let found = match records(&page.body, settings.records.as_deref()) {
-            Ok(r) => r,
-            Err(e) => {
-                fail(&mut summary, e.kind(), &url, e.to_string());
-                break;
-            }
-        };
-        for record in found {
-            sink.write(record).context("could not write a record")?;
-        }
-        summary.pages += 1;
-        summary.records += found.len() as u64;
-        if settings.max_pages.is_some_and(|max| summary.pages >= max) {
-            summary.stopped = "max_pages".to_string();
-            break;
-        }
-        if stop.is_cancelled() {
-            summary.stopped = "interrupted".to_string();
-            break;
-        }
-        if summary.pages == 1
-            && settings.concurrency > 1
-            && !found.is_empty()
-            && let Ok(Some(mut rest)) = remaining_pages(&strat, &url, &page.body)
-        {
-            if let Some(max) = settings.max_pages {
-                rest.truncate(usize::try_from(max.saturating_sub(1)).unwrap_or(usize::MAX));
-            }
-            side_by_side(&puller, rest, &settings, &mut sink, &mut summary).await?;
-            break;
-        }
-        match next_request(&strat, &url, &links, &page.body, found.len()) {
-            Ok(Next::Done(reason)) => {
-                summary.stopped = reason.as_str().to_string();
-                break;
-            }
-            Ok(Next::Fetch(next)) => {
-                if let Err(e) = guard.check(&next, found) {
-                    fail(&mut summary, e.kind(), &next, e.to_string());
+            };
+            recorder.write(found)?;
+            summary.pages += 1;
+            summary.records += found.len() as u64;
+            let next = match next_request(&strat, &url, &links, &page.body, found.len()) {
+                Ok(Next::Done(reason)) => Err(reason.as_str()),
+                Ok(Next::Fetch(next)) => match guard.check(&next, found) {
+                    Ok(()) => Ok(next),
+                    Err(e) => {
+                        fail(&mut summary, e.kind(), &next, e.to_string());
+                        Err("error")
+                    }
+                },
+                Err(e) => {
+                    fail(&mut summary, e.kind(), &url, e.to_string());
+                    Err("error")
+                }
+            };
+            recorder.checkpoint(Some(&strat), next.as_ref().ok(), &summary)?;
+            let next = match next {
+                Ok(next) => next,
+                Err(reason) => {
+                    summary.stopped = reason.to_string();
                     break;
                 }
-                url = next;
-            }
-            Err(e) => {
-                fail(&mut summary, e.kind(), &url, e.to_string());
+            };
+            if settings.max_pages.is_some_and(|max| summary.pages >= max) {
+                summary.stopped = "max_pages".to_string();
                 break;
             }
+            if stop.is_cancelled() {
+                summary.stopped = "interrupted".to_string();
+                break;
+            }
+            if summary.pages == 1
+                && settings.concurrency > 1
+                && let Ok(Some(mut rest)) = remaining_pages(&strat, &url, &page.body)
+            {
+                if let Some(max) = settings.max_pages {
+                    rest.truncate(usize::try_from(max.saturating_sub(1)).unwrap_or(usize::MAX));
+                }
+                side_by_side(
+                    &puller,
+                    rest,
+                    &settings,
+                    &strat,
+                    &mut recorder,
+                    &mut summary,
+                )
+                .await?;
+                break;
+            }
+            url = next;
         }
     }
-    sink.finish().context("could not finish the output")?;
+    let complete = summary.error.is_none() && summary.stopped != "interrupted";
+    recorder.finish(complete)?;
     summary.duration_s = started.elapsed().as_secs_f64();
     if let Output::File(path) = &settings.output {
         let mut json = serde_json::to_vec_pretty(&summary)?;
@@ -396,23 +389,25 @@ pub async fn run(settings: PullSettings, stop: CancellationToken) -> anyhow::Res
 }
 
 /// Fetches the planned pages `concurrency` at a time; `buffered` hands
-/// them back in page order, so records are written in order. The first
-/// failure stops the pull; pages after it are dropped, pages before it kept.
+/// them back in page order, so records are written and checkpointed in
+/// order. The first failure stops the pull; pages after it are dropped,
+/// pages before it kept.
 async fn side_by_side(
     puller: &Puller,
     urls: Vec<Url>,
     settings: &PullSettings,
-    sink: &mut Sink,
+    strategy: &Strategy,
+    recorder: &mut Recorder,
     summary: &mut PullSummary,
 ) -> anyhow::Result<()> {
     use futures::StreamExt as _;
-    let mut pages = futures::stream::iter(urls)
-        .map(|url| async move {
+    let mut pages = futures::stream::iter(urls.iter().cloned().enumerate())
+        .map(|(i, url)| async move {
             let page = puller.page(&url).await;
-            (url, page)
+            (i, url, page)
         })
         .buffered(settings.concurrency);
-    while let Some((url, page)) = pages.next().await {
+    while let Some((i, url, page)) = pages.next().await {
         let page = match page {
             Ok(p) => p,
             Err(failed) => {
@@ -429,13 +424,21 @@ async fn side_by_side(
                 return Ok(());
             }
         };
-        for record in found {
-            sink.write(record).context("could not write a record")?;
-        }
+        recorder.write(found)?;
         summary.pages += 1;
         summary.records += found.len() as u64;
+        let next = if found.is_empty() {
+            None
+        } else {
+            urls.get(i + 1)
+        };
+        recorder.checkpoint(Some(strategy), next, summary)?;
         if found.is_empty() {
             summary.stopped = StopReason::EmptyPage.as_str().to_string();
+            return Ok(());
+        }
+        if puller.stop.is_cancelled() {
+            summary.stopped = "interrupted".to_string();
             return Ok(());
         }
     }

@@ -10,7 +10,7 @@ use url::Url;
 use base64::Engine as _;
 use reqwest::header::{AUTHORIZATION, HeaderName, HeaderValue};
 
-use super::pull::{Auth, Output, PullSettings};
+use super::pull::{Auth, Output, PullSettings, Since};
 use super::{Pointer, Strategy, with_query_param};
 use crate::fetch::FetchConfig;
 use crate::fetch::retry::Backoff;
@@ -106,6 +106,15 @@ pub struct ApiArgs {
     /// Longest wait a server can impose with Retry-After [default: 60]
     #[arg(long, value_name = "SECS", allow_negative_numbers = true)]
     pub max_wait: Option<f64>,
+    /// Continue a pull that stopped (error, Ctrl-C, kill) from FILE.state.json and FILE.part
+    #[arg(long)]
+    pub resume: bool,
+    /// Incremental pulls: remember the highest value of this record field (POINTER) ...
+    #[arg(long, value_name = "POINTER", requires = "since_param")]
+    pub since_field: Option<String>,
+    /// ... and send it in this query parameter on the next pull's first request
+    #[arg(long, value_name = "NAME", requires = "since_field")]
+    pub since_param: Option<String>,
     /// Send `Authorization: Bearer <token>`, the token read from this environment variable
     #[arg(long, value_name = "VAR")]
     pub bearer_env: Option<String>,
@@ -288,6 +297,9 @@ pub fn resolve_with_env(
         .user_agent
         .clone()
         .unwrap_or_else(|| DEFAULT_USER_AGENT.to_string());
+    if a.resume && matches!(a.out.as_deref(), None | Some("-")) {
+        bail!("--resume needs --out FILE: the file of the pull to continue");
+    }
     let output = match a.out.as_deref() {
         Some("-") => Output::Stdout,
         Some(path) => Output::File(PathBuf::from(path)),
@@ -324,6 +336,14 @@ pub fn resolve_with_env(
             max_wait: seconds("max-wait", a.max_wait, 60.0)?,
         },
         auth: auth(a, env)?,
+        resume: a.resume,
+        since: match (&a.since_field, &a.since_param) {
+            (Some(field), Some(param)) => Some(Since {
+                field: pointer("since-field", field)?,
+                param: param.clone(),
+            }),
+            _ => None,
+        },
         quiet: a.quiet,
     })
 }

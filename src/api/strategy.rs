@@ -8,7 +8,8 @@ use url::Url;
 use super::pointer::Pointer;
 
 /// How an API hands out its pages.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Strategy {
     /// RFC 8288 `Link: <...>; rel="next"`.
     Link,

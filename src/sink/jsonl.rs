@@ -20,6 +20,19 @@ impl JsonlWriter {
         })
     }
 
+    /// Continues a `.part` file from its last checkpoint.
+    pub fn resume(path: &Path, len: u64) -> io::Result<Self> {
+        Ok(Self {
+            file: PartFile::resume(path, len)?,
+            line: Vec::with_capacity(1024),
+        })
+    }
+
+    /// See [`PartFile::checkpoint`].
+    pub fn checkpoint(&mut self) -> io::Result<u64> {
+        self.file.checkpoint()
+    }
+
     pub fn write<T: Serialize>(&mut self, record: &T) -> io::Result<()> {
         self.line.clear();
         serde_json::to_writer(&mut self.line, record).map_err(io::Error::other)?;

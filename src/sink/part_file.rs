@@ -25,6 +25,38 @@ impl PartFile {
         })
     }
 
+    /// Reopens the `.part` file a stopped run left, cut back to `len`
+    /// bytes (its last checkpoint), to write on from there.
+    pub fn resume(target: &Path, len: u64) -> io::Result<Self> {
+        use std::io::{Seek as _, SeekFrom};
+        let mut part = target.as_os_str().to_owned();
+        part.push(".part");
+        let part = PathBuf::from(part);
+        let mut file = std::fs::OpenOptions::new().write(true).open(&part)?;
+        if file.metadata()?.len() < len {
+            return Err(io::Error::other(format!(
+                "{} is shorter than its checkpoint ({len} bytes)",
+                part.display()
+            )));
+        }
+        file.set_len(len)?;
+        file.seek(SeekFrom::End(0))?;
+        Ok(Self {
+            part,
+            target: target.to_path_buf(),
+            writer: BufWriter::with_capacity(256 * 1024, file),
+        })
+    }
+
+    /// Makes everything written so far durable and returns its length: a
+    /// point a resumed run can cut back to.
+    pub fn checkpoint(&mut self) -> io::Result<u64> {
+        self.writer.flush()?;
+        let file = self.writer.get_ref();
+        file.sync_data()?;
+        Ok(file.metadata()?.len())
+    }
+
     pub fn writer(&mut self) -> &mut BufWriter<File> {
         &mut self.writer
     }
@@ -66,5 +98,21 @@ mod tests {
         f.commit().expect("commit");
         assert_eq!(std::fs::read(&target).expect("read"), b"{}\n");
         assert!(!dir.path().join("pages.jsonl.part").exists());
+    }
+
+    #[test]
+    fn resume_cuts_back_to_the_checkpoint() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let target = dir.path().join("r.jsonl");
+        let mut f = PartFile::create(&target).expect("create");
+        f.writer().write_all(b"one\n").expect("write");
+        let mark = f.checkpoint().expect("checkpoint");
+        f.writer().write_all(b"half a line").expect("write");
+        f.flush().expect("flush");
+        drop(f);
+        let mut f = PartFile::resume(&target, mark).expect("resume");
+        f.writer().write_all(b"two\n").expect("write");
+        f.commit().expect("commit");
+        assert_eq!(std::fs::read(&target).expect("read"), b"one\ntwo\n");
     }
 }

@@ -1,0 +1,236 @@
+//! Where a pull's records and progress go: the JSONL output (a `.part`
+//! file, or standard output) and the state file, checkpointed together
+//! after each page so that `--resume` continues exactly where the last
+//! durable page ended.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, bail};
+use serde_json::Value;
+use url::Url;
+
+use super::pull::{Output, PullSettings, PullSummary};
+use super::state::{self, PullState};
+use super::{Pointer, Strategy, with_query_param};
+use crate::sink::jsonl::JsonlWriter;
+
+enum Sink {
+    File(JsonlWriter),
+    Stdout(std::io::BufWriter<std::io::Stdout>),
+}
+
+pub struct Recorder {
+    sink: Sink,
+    /// The state file and its contents; `None` when writing to stdout.
+    state: Option<(PathBuf, PullState)>,
+    since_field: Option<Pointer>,
+}
+
+/// Where a pull starts: the first request and what earlier runs did.
+pub struct Start {
+    pub url: Url,
+    pub strategy: Option<Strategy>,
+    pub pages: u64,
+    pub records: u64,
+    /// Nothing left to fetch: the resumed pull had already written its last page.
+    pub done: bool,
+}
+
+fn as_param(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+impl Recorder {
+    /// Opens the output for a new pull, or for `--resume` of a stopped one.
+    pub fn open(settings: &PullSettings) -> anyhow::Result<(Self, Start)> {
+        let since_field = settings.since.as_ref().map(|s| s.field.clone());
+        let path = match &settings.output {
+            Output::Stdout => {
+                if settings.resume {
+                    bail!(
+                        "--resume needs --out FILE: there is nothing to continue on standard output"
+                    );
+                }
+                let sink = Sink::Stdout(std::io::BufWriter::new(std::io::stdout()));
+                let start = Start {
+                    url: settings.url.clone(),
+                    strategy: settings.strategy.clone(),
+                    pages: 0,
+                    records: 0,
+                    done: false,
+                };
+                return Ok((
+                    Self {
+                        sink,
+                        state: None,
+                        since_field,
+                    },
+                    start,
+                ));
+            }
+            Output::File(path) => path,
+        };
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("could not create {}", dir.display()))?;
+        }
+        let state_path = state::state_path(path);
+        let prior = state::load(&state_path)?;
+        if settings.resume {
+            return Self::resume(settings, path, state_path, prior, since_field);
+        }
+        let mut url = settings.url.clone();
+        let since = prior.and_then(|p| p.since);
+        if let (Some(s), Some(value)) = (&settings.since, since.as_ref().and_then(as_param)) {
+            // An incremental run asks only for what is newer than last time.
+            url = with_query_param(&url, &s.param, &value);
+        }
+        let sink = Sink::File(
+            JsonlWriter::create(path)
+                .with_context(|| format!("could not write {}", path.display()))?,
+        );
+        let state = PullState {
+            url: settings.url.to_string(),
+            strategy: settings.strategy.clone(),
+            next: Some(url.to_string()),
+            since,
+            ..PullState::default()
+        };
+        let start = Start {
+            url,
+            strategy: settings.strategy.clone(),
+            pages: 0,
+            records: 0,
+            done: false,
+        };
+        Ok((
+            Self {
+                sink,
+                state: Some((state_path, state)),
+                since_field,
+            },
+            start,
+        ))
+    }
+
+    fn resume(
+        settings: &PullSettings,
+        path: &Path,
+        state_path: PathBuf,
+        prior: Option<PullState>,
+        since_field: Option<Pointer>,
+    ) -> anyhow::Result<(Self, Start)> {
+        let Some(prior) = prior else {
+            bail!("--resume: no {} to resume from", state_path.display());
+        };
+        if prior.url != settings.url.as_str() {
+            bail!(
+                "--resume: {} belongs to a pull of {}, not {}",
+                state_path.display(),
+                prior.url,
+                settings.url
+            );
+        }
+        if prior.finished {
+            bail!(
+                "--resume: the pull into {} already finished; run without --resume to pull again",
+                path.display()
+            );
+        }
+        let writer = JsonlWriter::resume(path, prior.bytes)
+            .with_context(|| format!("--resume: could not reopen {}.part", path.display()))?;
+        let url = match &prior.next {
+            Some(next) => Url::parse(next)
+                .with_context(|| format!("{} holds a bad next URL", state_path.display()))?,
+            None => settings.url.clone(),
+        };
+        let start = Start {
+            url,
+            strategy: prior.strategy.clone().or_else(|| settings.strategy.clone()),
+            pages: prior.pages,
+            records: prior.records,
+            done: prior.next.is_none(),
+        };
+        Ok((
+            Self {
+                sink: Sink::File(writer),
+                state: Some((state_path, prior)),
+                since_field,
+            },
+            start,
+        ))
+    }
+
+    /// Writes one page's records.
+    pub fn write(&mut self, records: &[Value]) -> anyhow::Result<()> {
+        for record in records {
+            match &mut self.sink {
+                Sink::File(w) => w.write(record),
+                Sink::Stdout(out) => serde_json::to_writer(&mut *out, record)
+                    .map_err(std::io::Error::other)
+                    .and_then(|()| out.write_all(b"\n")),
+            }
+            .context("could not write a record")?;
+            if let (Some(field), Some((_, state))) = (&self.since_field, &mut self.state)
+                && let Some(value) = field.get(record)
+                && state::is_later(value, state.since.as_ref())
+            {
+                state.since = Some(value.clone());
+            }
+        }
+        Ok(())
+    }
+
+    /// Makes the records written so far durable and records where to go on.
+    pub fn checkpoint(
+        &mut self,
+        strategy: Option<&Strategy>,
+        next: Option<&Url>,
+        summary: &PullSummary,
+    ) -> anyhow::Result<()> {
+        let bytes = match &mut self.sink {
+            Sink::File(w) => w.checkpoint().context("could not flush the output")?,
+            Sink::Stdout(out) => {
+                out.flush().context("could not write to standard output")?;
+                0
+            }
+        };
+        if let Some((path, state)) = &mut self.state {
+            state.strategy = strategy.cloned();
+            state.next = next.map(Url::to_string);
+            state.pages = summary.pages;
+            state.records = summary.records;
+            state.bytes = bytes;
+            state::save(path, state)?;
+        }
+        Ok(())
+    }
+
+    /// Ends the pull. A complete pull renames its output to the final name;
+    /// an incomplete one keeps `FILE.part` for `--resume`.
+    pub fn finish(self, complete: bool) -> anyhow::Result<()> {
+        match self.sink {
+            Sink::Stdout(mut out) => out.flush().context("could not write to standard output"),
+            Sink::File(mut w) => {
+                let bytes = w.checkpoint().context("could not flush the output")?;
+                if complete {
+                    w.commit().context("could not finish the output")?;
+                }
+                if let Some((path, mut state)) = self.state {
+                    state.finished = complete;
+                    state.bytes = bytes;
+                    if complete {
+                        state.next = None;
+                    }
+                    state::save(&path, &state)?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
