@@ -3,6 +3,7 @@
 
 use std::process::ExitCode;
 
+use anyhow::Context as _;
 use clap::Parser as _;
 use tokio_util::sync::CancellationToken;
 
@@ -58,44 +59,92 @@ async fn run(command: Command, stop: CancellationToken) -> ExitCode {
             let (quiet, out) = (args.quiet, args.out.clone());
             finish(demo::run(args, stop).await, quiet, &out)
         }
-        Command::Api(args) => {
-            let settings = match api::settings::resolve(&args) {
-                Ok(s) => s,
-                Err(e) => {
-                    eprintln!("collector: {e:#}");
-                    return ExitCode::from(BAD_INPUT);
-                }
-            };
-            let quiet = settings.quiet;
-            match api::pull::run(settings, stop).await {
-                Ok(summary) => {
-                    if !quiet {
-                        eprintln!(
-                            "{} records from {} pages in {:.1}s; stopped: {}",
-                            summary.records, summary.pages, summary.duration_s, summary.stopped
-                        );
-                    }
-                    if let Some(e) = &summary.error {
-                        eprintln!(
-                            "collector: page {} ({}): {} [{}]",
-                            e.page, e.url, e.message, e.kind
-                        );
-                        ExitCode::from(FAILED)
-                    } else if summary.stopped == "interrupted" {
-                        ExitCode::from(INTERRUPTED)
-                    } else {
-                        ExitCode::SUCCESS
-                    }
-                }
-                Err(e) => {
-                    eprintln!("collector: {e:#}");
-                    ExitCode::from(FAILED)
-                }
-            }
-        }
+        Command::Api(args) => run_api(&args, stop).await,
         Command::Tcp(c) => finish_tool(net::run_tcp(c, stop).await),
         Command::Udp(c) => finish_tool(net::run_udp(c, stop).await),
         Command::Daytime(c) => finish_tool(net::run_daytime(c, stop).await),
+    }
+}
+
+/// `collector api URL ...` pulls one resource; `collector api FILE.toml`
+/// pulls the resources the file names.
+async fn run_api(args: &api::settings::ApiArgs, stop: CancellationToken) -> ExitCode {
+    let is_url = url::Url::parse(&args.url).is_ok_and(|u| matches!(u.scheme(), "http" | "https"));
+    let path = std::path::Path::new(&args.url);
+    if !is_url && path.is_file() {
+        let env = |var: &str| std::env::var(var).ok();
+        let prepared = std::fs::read_to_string(path)
+            .with_context(|| format!("could not read {}", path.display()))
+            .and_then(|text| api::resources::parse(&text))
+            .and_then(|file| api::resources::settings(&file, path, args.resume, args.quiet, &env))
+            .with_context(|| format!("config file {}", path.display()));
+        let (out_dir, resources) = match prepared {
+            Ok(p) => p,
+            Err(e) => {
+                eprintln!("collector: {e:#}");
+                return ExitCode::from(BAD_INPUT);
+            }
+        };
+        return match api::resources::run(&out_dir, resources, stop).await {
+            Ok(summary) => {
+                let mut code = ExitCode::SUCCESS;
+                for (name, s) in &summary.resources {
+                    if !args.quiet {
+                        eprintln!(
+                            "  {name}: {} records from {} pages; stopped: {}",
+                            s.records, s.pages, s.stopped
+                        );
+                    }
+                    if let Some(e) = &s.error {
+                        eprintln!(
+                            "collector: {name}: page {} ({}): {} [{}]",
+                            e.page, e.url, e.message, e.kind
+                        );
+                        code = ExitCode::from(FAILED);
+                    } else if s.stopped == "interrupted" {
+                        code = ExitCode::from(INTERRUPTED);
+                    }
+                }
+                code
+            }
+            Err(e) => {
+                eprintln!("collector: {e:#}");
+                ExitCode::from(FAILED)
+            }
+        };
+    }
+    let settings = match api::settings::resolve(args) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("collector: {e:#}");
+            return ExitCode::from(BAD_INPUT);
+        }
+    };
+    let quiet = settings.quiet;
+    match api::pull::run(settings, stop).await {
+        Ok(summary) => {
+            if !quiet {
+                eprintln!(
+                    "{} records from {} pages in {:.1}s; stopped: {}",
+                    summary.records, summary.pages, summary.duration_s, summary.stopped
+                );
+            }
+            if let Some(e) = &summary.error {
+                eprintln!(
+                    "collector: page {} ({}): {} [{}]",
+                    e.page, e.url, e.message, e.kind
+                );
+                ExitCode::from(FAILED)
+            } else if summary.stopped == "interrupted" {
+                ExitCode::from(INTERRUPTED)
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+        Err(e) => {
+            eprintln!("collector: {e:#}");
+            ExitCode::from(FAILED)
+        }
     }
 }
 

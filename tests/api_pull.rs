@@ -729,3 +729,68 @@ async fn an_incremental_pull_asks_only_for_newer_records() {
         .collect();
     assert_eq!(ids, (120..150).collect::<Vec<_>>());
 }
+
+#[test]
+fn the_shipped_example_config_is_valid() {
+    use collector::api::resources;
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config/github-issues.toml");
+    let text = std::fs::read_to_string(&path).expect("example config");
+    let file = resources::parse(&text).expect("parses");
+    let env = |var: &str| (var == "GITHUB_TOKEN").then(|| "t0ken".to_string());
+    let (out_dir, all) = resources::settings(&file, &path, false, true, &env).expect("validates");
+    assert_eq!(out_dir, std::path::Path::new("output/github"));
+    let names: Vec<&str> = all.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["issues", "releases"]);
+    let e = resources::settings(&file, &path, false, true, &|_| None)
+        .expect_err("no token")
+        .to_string();
+    assert!(format!("{e:#}").contains("issues"), "{e}");
+    let e =
+        resources::parse("[[resource]]\nname = \"a\"\nurl = \"http://h/\"\npaginat = \"link\"\n")
+            .expect_err("typo");
+    assert!(e.to_string().contains("paginat"), "{e}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_config_file_pulls_each_resource_into_its_own_file() {
+    let s = server().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out_dir = dir.path().join("out");
+    let config = dir.path().join("two.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "out_dir = {:?}\nconcurrency = 2\n\n[[resource]]\nname = \"paged\"\nurl = \"{}\"\npaginate = \"page\"\ntotal_pages = \"total_pages\"\nrecords = \"items\"\n\n[[resource]]\nname = \"cursored\"\nurl = \"{}\"\npaginate = \"cursor\"\ncursor = \"meta.next_cursor\"\nrecords = \"data\"\nmax_pages = 3\n",
+            out_dir.to_string_lossy(),
+            s.url("/page"),
+            s.url("/cursor")
+        ),
+    )
+    .expect("write config");
+    let o = tokio::process::Command::new(env!("CARGO_BIN_EXE_collector"))
+        .arg("api")
+        .arg(&config)
+        .output()
+        .await
+        .expect("ran");
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let lines = |name: &str| {
+        std::fs::read_to_string(out_dir.join(name))
+            .expect(name)
+            .lines()
+            .count()
+    };
+    assert_eq!(lines("paged.jsonl"), TOTAL as usize);
+    assert_eq!(lines("cursored.jsonl"), 3 * SIZE as usize);
+    let summary: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(out_dir.join("summary.json")).expect("summary"),
+    )
+    .expect("JSON");
+    assert_eq!(summary["resources"]["paged"]["records"], TOTAL);
+    assert_eq!(summary["resources"]["cursored"]["stopped"], "max_pages");
+}

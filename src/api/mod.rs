@@ -23,6 +23,7 @@ pub mod pull;
 pub mod query;
 pub mod recorder;
 pub mod records;
+pub mod resources;
 pub mod settings;
 pub mod state;
 pub mod strategy;

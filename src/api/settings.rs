@@ -36,7 +36,8 @@ pub enum Paginate {
 
 #[derive(Debug, Args)]
 pub struct ApiArgs {
-    /// URL of the first page
+    /// URL of the first page, or a TOML file naming several resources
+    /// (then only --resume and --quiet apply from the command line)
     pub url: String,
     /// How the API pages
     #[arg(long, value_enum, default_value_t = Paginate::Auto)]
