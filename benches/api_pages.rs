@@ -66,6 +66,7 @@ fn settings(url: &str, concurrency: usize, out: &std::path::Path) -> Option<Pull
         auth: None,
         resume: false,
         since: None,
+        tag: None,
         quiet: true,
     })
 }

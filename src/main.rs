@@ -85,7 +85,7 @@ async fn run_api(args: &api::settings::ApiArgs, stop: CancellationToken) -> Exit
                 return ExitCode::from(BAD_INPUT);
             }
         };
-        return match api::resources::run(&out_dir, resources, stop).await {
+        return match api::resources::run(&out_dir, resources, &env, stop).await {
             Ok(summary) => {
                 let mut code = ExitCode::SUCCESS;
                 for (name, s) in &summary.resources {

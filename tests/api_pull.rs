@@ -740,7 +740,7 @@ fn the_shipped_example_config_is_valid() {
     let (out_dir, all) = resources::settings(&file, &path, false, true, &env).expect("validates");
     assert_eq!(out_dir, std::path::Path::new("output/github"));
     let names: Vec<&str> = all.iter().map(|(n, _)| n.as_str()).collect();
-    assert_eq!(names, ["issues", "releases"]);
+    assert_eq!(names, ["issues", "releases", "release-assets"]);
     let e = resources::settings(&file, &path, false, true, &|_| None)
         .expect_err("no token")
         .to_string();
@@ -793,4 +793,78 @@ async fn a_config_file_pulls_each_resource_into_its_own_file() {
     .expect("JSON");
     assert_eq!(summary["resources"]["paged"]["records"], TOTAL);
     assert_eq!(summary["resources"]["cursored"]["stopped"], "max_pages");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn child_resources_are_pulled_per_parent_record_and_tagged() {
+    let server = Server::start(
+        "127.0.0.1",
+        Arc::new(|path, _| {
+            if path.starts_with("/repos?") || path == "/repos" {
+                return json(
+                    serde_json::json!([{"id": 1, "owner": "a", "name": "x"}, {"id": 2, "owner": "b", "name": "y y"}]),
+                    vec![],
+                );
+            }
+            let Some(rest) = path.strip_prefix("/repos/") else { return Reply::Status(404) };
+            let repo = rest.trim_end_matches("/issues").to_string();
+            json(
+                serde_json::json!({"data": [{"repo": repo.clone(), "n": 1}, {"repo": repo, "n": 2}], "next": null}),
+                vec![],
+            )
+        }),
+    )
+    .await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out_dir = dir.path().join("out");
+    let config = dir.path().join("children.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "out_dir = {:?}\n\n[[resource]]\nname = \"repos\"\nurl = \"{}\"\npaginate = \"link\"\n\n\
+             [[resource]]\nname = \"issues\"\nparent = \"repos\"\nurl = \"{}\"\npaginate = \"next_url\"\nnext = \"next\"\nrecords = \"data\"\n",
+            out_dir.to_string_lossy(),
+            server.url("/repos"),
+            server.url("/repos/{owner}/{name}/issues"),
+        ),
+    )
+    .expect("write config");
+    let o = tokio::process::Command::new(env!("CARGO_BIN_EXE_collector"))
+        .arg("api")
+        .arg(&config)
+        .output()
+        .await
+        .expect("ran");
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let issues: Vec<serde_json::Value> = std::fs::read_to_string(out_dir.join("issues.jsonl"))
+        .expect("issues")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON"))
+        .collect();
+    let tags: Vec<u64> = issues
+        .iter()
+        .filter_map(|r| r["_parent"].as_u64())
+        .collect();
+    assert_eq!(tags, [1, 1, 2, 2]);
+    assert_eq!(
+        issues[2]["repo"], "b/y%20y",
+        "placeholders are percent-encoded"
+    );
+    assert!(server.paths().iter().any(|p| p == "/repos/b/y%20y/issues"));
+}
+
+#[test]
+fn placeholders_name_the_missing_field() {
+    let record = serde_json::json!({"owner": {"login": "me"}, "id": 7});
+    let filled = collector::api::resources::fill("/u/{owner.login}/{id}", &record).expect("filled");
+    assert_eq!(filled, "/u/me/7");
+    let e = collector::api::resources::fill("/u/{nope}", &record)
+        .expect_err("missing")
+        .to_string();
+    assert!(e.contains("{nope}"), "{e}");
 }

@@ -51,6 +51,8 @@ pub struct PullSettings {
     pub resume: bool,
     /// Incremental pulls: remember the highest value of a field.
     pub since: Option<Since>,
+    /// Child resources: the parent's key, added to each record as `_parent`.
+    pub tag: Option<serde_json::Value>,
     pub quiet: bool,
 }
 

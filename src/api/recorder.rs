@@ -25,6 +25,8 @@ pub struct Recorder {
     /// The state file and its contents; `None` when writing to stdout.
     state: Option<(PathBuf, PullState)>,
     since_field: Option<Pointer>,
+    /// Added to every record object as `"_parent": value` (child resources).
+    tag: Option<Value>,
 }
 
 /// Where a pull starts: the first request and what earlier runs did.
@@ -69,6 +71,7 @@ impl Recorder {
                         sink,
                         state: None,
                         since_field,
+                        tag: settings.tag.clone(),
                     },
                     start,
                 ));
@@ -113,6 +116,7 @@ impl Recorder {
                 sink,
                 state: Some((state_path, state)),
                 since_field,
+                tag: settings.tag.clone(),
             },
             start,
         ))
@@ -161,6 +165,7 @@ impl Recorder {
                 sink: Sink::File(writer),
                 state: Some((state_path, prior)),
                 since_field,
+                tag: settings.tag.clone(),
             },
             start,
         ))
@@ -169,6 +174,16 @@ impl Recorder {
     /// Writes one page's records.
     pub fn write(&mut self, records: &[Value]) -> anyhow::Result<()> {
         for record in records {
+            let tagged;
+            let record = match (&self.tag, record) {
+                (Some(tag), Value::Object(fields)) => {
+                    let mut fields = fields.clone();
+                    fields.insert("_parent".to_string(), tag.clone());
+                    tagged = Value::Object(fields);
+                    &tagged
+                }
+                _ => record,
+            };
             match &mut self.sink {
                 Sink::File(w) => w.write(record),
                 Sink::Stdout(out) => serde_json::to_writer(&mut *out, record)

@@ -10,9 +10,11 @@ use anyhow::{Context as _, bail};
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
+use super::Pointer;
 use super::pull::{self, Output, PullSettings, PullSummary};
 use super::settings::{ApiArgs, Paginate, resolve_with_env};
 use crate::sink::part_file;
+use serde_json::Value;
 
 /// Settings every resource shares.
 #[derive(Debug, Default, Deserialize)]
@@ -64,6 +66,12 @@ pub struct Resource {
     pub max_pages: Option<u64>,
     pub since_field: Option<String>,
     pub since_param: Option<String>,
+    /// A child resource: `url` is a template (`/repos/{owner}/{name}/issues`)
+    /// filled from each record of this earlier resource.
+    pub parent: Option<String>,
+    /// The parent record's field copied into each child record as
+    /// `_parent` [default: id].
+    pub parent_key: Option<String>,
 }
 
 fn auto() -> String {
@@ -153,21 +161,34 @@ fn args(
     })
 }
 
-/// Validates every resource into pull settings before anything is fetched.
+/// What to do for one resource.
+#[derive(Debug)]
+pub enum Plan {
+    Pull(Box<PullSettings>),
+    /// One pull per record of `parent`, from `args` with the URL filled in.
+    Children {
+        parent: String,
+        key: Pointer,
+        args: Box<ApiArgs>,
+    },
+}
+
+/// Validates every resource before anything is fetched (a child's URL
+/// template is checked against each parent record when it runs).
 pub fn settings(
     file: &ApiFile,
     config_path: &Path,
     resume: bool,
     quiet: bool,
     env: &dyn Fn(&str) -> Option<String>,
-) -> anyhow::Result<(PathBuf, Vec<(String, PullSettings)>)> {
+) -> anyhow::Result<(PathBuf, Vec<(String, Plan)>)> {
     let out_dir = file.out_dir.clone().unwrap_or_else(|| {
         let stem = config_path
             .file_stem()
             .map_or_else(|| "api".into(), |s| s.to_string_lossy().into_owned());
         PathBuf::from("output").join(stem)
     });
-    let mut all = Vec::new();
+    let mut all: Vec<(String, Plan)> = Vec::new();
     for r in &file.resources {
         let out = out_dir.join(format!("{}.jsonl", r.name));
         if r.since_field.is_some() != r.since_param.is_some() {
@@ -177,39 +198,91 @@ pub fn settings(
             );
         }
         let a = args(file, r, &out, resume, quiet)?;
-        let s = resolve_with_env(&a, env).with_context(|| format!("resource {:?}", r.name))?;
-        all.push((r.name.clone(), s));
+        let plan = match &r.parent {
+            Some(parent) => {
+                if !all.iter().any(|(n, _)| n == parent) {
+                    bail!(
+                        "resource {:?}: parent {parent:?} must be a resource listed before it",
+                        r.name
+                    );
+                }
+                let key = r.parent_key.as_deref().unwrap_or("id");
+                let key = Pointer::parse(key)
+                    .with_context(|| format!("resource {:?}: parent_key", r.name))?;
+                // Check everything but the URL now, with a stand-in URL.
+                let mut probe = a.clone();
+                probe.url = "http://template.invalid/".to_string();
+                resolve_with_env(&probe, env).with_context(|| format!("resource {:?}", r.name))?;
+                Plan::Children {
+                    parent: parent.clone(),
+                    key,
+                    args: Box::new(a),
+                }
+            }
+            None => Plan::Pull(Box::new(
+                resolve_with_env(&a, env).with_context(|| format!("resource {:?}", r.name))?,
+            )),
+        };
+        all.push((r.name.clone(), plan));
     }
     Ok((out_dir, all))
+}
+
+/// Fills `{field}` placeholders from a record (fields named as pointers,
+/// dotted or RFC 6901), each value percent-encoded.
+pub fn fill(template: &str, record: &Value) -> anyhow::Result<String> {
+    let mut out = String::with_capacity(template.len());
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let Some(close) = rest[open..].find('}') else {
+            bail!("unclosed '{{' in {template:?}");
+        };
+        let name = &rest[open + 1..open + close];
+        let pointer = Pointer::parse(name).with_context(|| format!("placeholder {{{name}}}"))?;
+        let value = match pointer.get(record) {
+            Some(Value::String(s)) => s.clone(),
+            Some(Value::Number(n)) => n.to_string(),
+            Some(Value::Bool(b)) => b.to_string(),
+            _ => bail!("the parent record has no value for {{{name}}}"),
+        };
+        for b in value.bytes() {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                out.push(char::from(b));
+            } else {
+                out.push_str(&format!("%{b:02X}"));
+            }
+        }
+        rest = &rest[open + close + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
 }
 
 /// Pulls every resource in order; with `resume`, finished resources are
 /// left as they are and stopped ones continue.
 pub async fn run(
     out_dir: &Path,
-    resources: Vec<(String, PullSettings)>,
+    resources: Vec<(String, Plan)>,
+    env: &dyn Fn(&str) -> Option<String>,
     stop: CancellationToken,
 ) -> anyhow::Result<RunSummary> {
     let mut summary = RunSummary {
         resources: BTreeMap::new(),
     };
-    for (name, mut settings) in resources {
+    for (name, plan) in resources {
         if stop.is_cancelled() {
             break;
         }
-        if settings.resume
-            && let Output::File(path) = &settings.output
-        {
-            match super::state::load(&super::state::state_path(path))? {
-                Some(state) if state.finished => continue,
-                Some(_) => {}
-                None => settings.resume = false,
+        let result = match plan {
+            Plan::Pull(settings) => match pull_one(*settings, &stop).await? {
+                Some(result) => result,
+                None => continue,
+            },
+            Plan::Children { parent, key, args } => {
+                children(out_dir, &name, &parent, &key, &args, env, &stop).await?
             }
-        }
-        if !settings.quiet {
-            eprintln!("collector api: {name}");
-        }
-        let result = pull::run(settings, stop.clone()).await?;
+        };
         summary.resources.insert(name, result);
     }
     let mut json = serde_json::to_vec_pretty(&summary)?;
@@ -218,4 +291,85 @@ pub async fn run(
     part_file::write_atomic(&target, &json)
         .with_context(|| format!("could not write {}", target.display()))?;
     Ok(summary)
+}
+
+/// Runs one pull; `None` when `--resume` finds it already finished.
+async fn pull_one(
+    mut settings: PullSettings,
+    stop: &CancellationToken,
+) -> anyhow::Result<Option<PullSummary>> {
+    if settings.resume
+        && let Output::File(path) = &settings.output
+    {
+        match super::state::load(&super::state::state_path(path))? {
+            Some(state) if state.finished => return Ok(None),
+            Some(_) => {}
+            None => settings.resume = false,
+        }
+    }
+    pull::run(settings, stop.clone()).await.map(Some)
+}
+
+/// One pull per parent record into `NAME/INDEX.jsonl`, then all of them,
+/// in parent order, into `NAME.jsonl` once every one is complete.
+async fn children(
+    out_dir: &Path,
+    name: &str,
+    parent: &str,
+    key: &Pointer,
+    args: &ApiArgs,
+    env: &dyn Fn(&str) -> Option<String>,
+    stop: &CancellationToken,
+) -> anyhow::Result<PullSummary> {
+    let parent_file = out_dir.join(format!("{parent}.jsonl"));
+    let text = std::fs::read_to_string(&parent_file).with_context(|| {
+        format!(
+            "resource {name:?}: parent {parent:?} has no complete output {}",
+            parent_file.display()
+        )
+    })?;
+    let dir = out_dir.join(name);
+    std::fs::create_dir_all(&dir).with_context(|| format!("could not create {}", dir.display()))?;
+    let mut total = PullSummary {
+        url: args.url.clone(),
+        ..PullSummary::default()
+    };
+    let mut parts = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let record: Value = serde_json::from_str(line)
+            .with_context(|| format!("{}:{}: not a JSON record", parent_file.display(), i + 1))?;
+        let url = fill(&args.url, &record)
+            .with_context(|| format!("resource {name:?}, parent record {}", i + 1))?;
+        let out = dir.join(format!("{i}.jsonl"));
+        let mut child = args.clone();
+        child.url = url;
+        child.out = Some(out.to_string_lossy().into_owned());
+        let mut settings =
+            resolve_with_env(&child, env).with_context(|| format!("resource {name:?}"))?;
+        settings.tag = key.get(&record).cloned();
+        parts.push(out);
+        let Some(result) = pull_one(settings, stop).await? else {
+            continue;
+        };
+        total.pages += result.pages;
+        total.records += result.records;
+        total.retries += result.retries;
+        total.rate_limit_waits += result.rate_limit_waits;
+        total.strategy = result.strategy;
+        total.duration_s += result.duration_s;
+        if result.error.is_some() || result.stopped == "interrupted" {
+            total.stopped = result.stopped;
+            total.error = result.error;
+            return Ok(total);
+        }
+    }
+    total.stopped = "last_page".to_string();
+    let mut joined = part_file::PartFile::create(&out_dir.join(format!("{name}.jsonl")))?;
+    for part in &parts {
+        let mut f = std::fs::File::open(part)
+            .with_context(|| format!("could not read {}", part.display()))?;
+        std::io::copy(&mut f, joined.writer())?;
+    }
+    joined.commit()?;
+    Ok(total)
 }

@@ -34,7 +34,7 @@ pub enum Paginate {
     Cursor,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct ApiArgs {
     /// URL of the first page, or a TOML file naming several resources
     /// (then only --resume and --quiet apply from the command line)
@@ -338,6 +338,7 @@ pub fn resolve_with_env(
         },
         auth: auth(a, env)?,
         resume: a.resume,
+        tag: None,
         since: match (&a.since_field, &a.since_param) {
             (Some(field), Some(param)) => Some(Since {
                 field: pointer("since-field", field)?,
