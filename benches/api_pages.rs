@@ -67,6 +67,7 @@ fn settings(url: &str, concurrency: usize, out: &std::path::Path) -> Option<Pull
         resume: false,
         since: None,
         tag: None,
+        json_array: false,
         quiet: true,
     })
 }

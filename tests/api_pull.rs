@@ -868,3 +868,52 @@ fn placeholders_name_the_missing_field() {
         .to_string();
     assert!(e.contains("{nope}"), "{e}");
 }
+
+#[tokio::test]
+async fn json_format_writes_one_valid_array() {
+    let s = server().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("all.json");
+    let mut a = args(s.url("/page"), &["--format", "json", "--records", "items"]);
+    a.out = Some(out.to_string_lossy().into_owned());
+    a.quiet = true;
+    let summary = pull::run(
+        api_settings::resolve(&a).expect("valid"),
+        CancellationToken::new(),
+    )
+    .await
+    .expect("pull ran");
+    assert!(summary.error.is_none());
+    let array: Vec<serde_json::Value> =
+        serde_json::from_str(&std::fs::read_to_string(&out).expect("output"))
+            .expect("one JSON array");
+    let ids: Vec<u64> = array.iter().filter_map(|r| r["id"].as_u64()).collect();
+    assert_eq!(ids, all_ids());
+
+    let empty = dir.path().join("none.json");
+    let none = Server::start(
+        "127.0.0.1",
+        Arc::new(|_, _| json(serde_json::json!({"data": [], "next": null}), vec![])),
+    )
+    .await;
+    let mut a = args(
+        none.url("/x"),
+        &[
+            "--format",
+            "json",
+            "--paginate",
+            "next_url",
+            "--next",
+            "next",
+        ],
+    );
+    a.out = Some(empty.to_string_lossy().into_owned());
+    a.quiet = true;
+    pull::run(
+        api_settings::resolve(&a).expect("valid"),
+        CancellationToken::new(),
+    )
+    .await
+    .expect("ran");
+    assert_eq!(std::fs::read_to_string(&empty).expect("output"), "[]\n");
+}

@@ -53,6 +53,8 @@ pub struct PullSettings {
     pub since: Option<Since>,
     /// Child resources: the parent's key, added to each record as `_parent`.
     pub tag: Option<serde_json::Value>,
+    /// Write one JSON array instead of JSON lines.
+    pub json_array: bool,
     pub quiet: bool,
 }
 

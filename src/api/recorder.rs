@@ -27,6 +27,10 @@ pub struct Recorder {
     since_field: Option<Pointer>,
     /// Added to every record object as `"_parent": value` (child resources).
     tag: Option<Value>,
+    /// Write one JSON array instead of JSON lines.
+    array: bool,
+    /// Records in the output so far (this run and any it resumes).
+    written: u64,
 }
 
 /// Where a pull starts: the first request and what earlier runs did.
@@ -72,6 +76,8 @@ impl Recorder {
                         state: None,
                         since_field,
                         tag: settings.tag.clone(),
+                        array: settings.json_array,
+                        written: 0,
                     },
                     start,
                 ));
@@ -117,6 +123,8 @@ impl Recorder {
                 state: Some((state_path, state)),
                 since_field,
                 tag: settings.tag.clone(),
+                array: settings.json_array,
+                written: 0,
             },
             start,
         ))
@@ -153,6 +161,7 @@ impl Recorder {
                 .with_context(|| format!("{} holds a bad next URL", state_path.display()))?,
             None => settings.url.clone(),
         };
+        let written = prior.records;
         let start = Start {
             url,
             strategy: prior.strategy.clone().or_else(|| settings.strategy.clone()),
@@ -166,6 +175,8 @@ impl Recorder {
                 state: Some((state_path, prior)),
                 since_field,
                 tag: settings.tag.clone(),
+                array: settings.json_array,
+                written,
             },
             start,
         ))
@@ -184,10 +195,19 @@ impl Recorder {
                 }
                 _ => record,
             };
+            let prefix: &[u8] = match (self.array, self.written) {
+                (false, _) => b"",
+                (true, 0) => b"[",
+                (true, _) => b",",
+            };
+            self.written += 1;
             match &mut self.sink {
-                Sink::File(w) => w.write(record),
-                Sink::Stdout(out) => serde_json::to_writer(&mut *out, record)
-                    .map_err(std::io::Error::other)
+                Sink::File(w) => w.write_after(prefix, record),
+                Sink::Stdout(out) => out
+                    .write_all(prefix)
+                    .and_then(|()| {
+                        serde_json::to_writer(&mut *out, record).map_err(std::io::Error::other)
+                    })
                     .and_then(|()| out.write_all(b"\n")),
             }
             .context("could not write a record")?;
@@ -229,11 +249,26 @@ impl Recorder {
     /// Ends the pull. A complete pull renames its output to the final name;
     /// an incomplete one keeps `FILE.part` for `--resume`.
     pub fn finish(self, complete: bool) -> anyhow::Result<()> {
+        // The array is closed only when complete: a `.part` left for
+        // --resume must stay open for the records still to come.
+        let closing: &[u8] = match (self.array, self.written) {
+            (false, _) => b"",
+            (true, 0) => b"[]\n",
+            (true, _) => b"]\n",
+        };
         match self.sink {
-            Sink::Stdout(mut out) => out.flush().context("could not write to standard output"),
+            Sink::Stdout(mut out) => {
+                if complete {
+                    out.write_all(closing)
+                        .context("could not write to standard output")?;
+                }
+                out.flush().context("could not write to standard output")
+            }
             Sink::File(mut w) => {
                 let bytes = w.checkpoint().context("could not flush the output")?;
                 if complete {
+                    w.write_raw(closing)
+                        .context("could not finish the output")?;
                     w.commit().context("could not finish the output")?;
                 }
                 if let Some((path, mut state)) = self.state {

@@ -12,7 +12,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::Pointer;
 use super::pull::{self, Output, PullSettings, PullSummary};
-use super::settings::{ApiArgs, Paginate, resolve_with_env};
+use super::settings::{ApiArgs, ApiFormat, Paginate, resolve_with_env};
 use crate::sink::part_file;
 use serde_json::Value;
 
@@ -66,6 +66,8 @@ pub struct Resource {
     pub max_pages: Option<u64>,
     pub since_field: Option<String>,
     pub since_param: Option<String>,
+    /// `jsonl` (default) or `json` (one array).
+    pub format: Option<String>,
     /// A child resource: `url` is a template (`/repos/{owner}/{name}/issues`)
     /// filled from each record of this earlier resource.
     pub parent: Option<String>,
@@ -158,6 +160,14 @@ fn args(
         api_key_param: file.api_key_param.clone(),
         user_agent: file.user_agent.clone(),
         quiet,
+        format: match r.format.as_deref() {
+            None | Some("jsonl") => ApiFormat::Jsonl,
+            Some("json") => ApiFormat::Json,
+            Some(other) => bail!(
+                "resource {:?}: format = {other:?}; expected jsonl or json",
+                r.name
+            ),
+        },
     })
 }
 
@@ -190,7 +200,18 @@ pub fn settings(
     });
     let mut all: Vec<(String, Plan)> = Vec::new();
     for r in &file.resources {
-        let out = out_dir.join(format!("{}.jsonl", r.name));
+        let ext = if r.format.as_deref() == Some("json") {
+            "json"
+        } else {
+            "jsonl"
+        };
+        let out = out_dir.join(format!("{}.{ext}", r.name));
+        if r.parent.is_some() && ext == "json" {
+            bail!(
+                "resource {:?}: a child resource is written as jsonl (one file per parent record, then joined)",
+                r.name
+            );
+        }
         if r.since_field.is_some() != r.since_param.is_some() {
             bail!(
                 "resource {:?}: since_field and since_param go together",
@@ -322,12 +343,30 @@ async fn children(
     stop: &CancellationToken,
 ) -> anyhow::Result<PullSummary> {
     let parent_file = out_dir.join(format!("{parent}.jsonl"));
+    let parent_file = if parent_file.exists() {
+        parent_file
+    } else {
+        out_dir.join(format!("{parent}.json"))
+    };
     let text = std::fs::read_to_string(&parent_file).with_context(|| {
         format!(
             "resource {name:?}: parent {parent:?} has no complete output {}",
             parent_file.display()
         )
     })?;
+    let parents: Vec<Value> = if parent_file.extension().is_some_and(|e| e == "json") {
+        serde_json::from_str(&text)
+            .with_context(|| format!("{} is not a JSON array", parent_file.display()))?
+    } else {
+        text.lines()
+            .enumerate()
+            .map(|(i, line)| {
+                serde_json::from_str(line).with_context(|| {
+                    format!("{}:{}: not a JSON record", parent_file.display(), i + 1)
+                })
+            })
+            .collect::<anyhow::Result<_>>()?
+    };
     let dir = out_dir.join(name);
     std::fs::create_dir_all(&dir).with_context(|| format!("could not create {}", dir.display()))?;
     let mut total = PullSummary {
@@ -335,10 +374,8 @@ async fn children(
         ..PullSummary::default()
     };
     let mut parts = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        let record: Value = serde_json::from_str(line)
-            .with_context(|| format!("{}:{}: not a JSON record", parent_file.display(), i + 1))?;
-        let url = fill(&args.url, &record)
+    for (i, record) in parents.iter().enumerate() {
+        let url = fill(&args.url, record)
             .with_context(|| format!("resource {name:?}, parent record {}", i + 1))?;
         let out = dir.join(format!("{i}.jsonl"));
         let mut child = args.clone();
@@ -346,7 +383,7 @@ async fn children(
         child.out = Some(out.to_string_lossy().into_owned());
         let mut settings =
             resolve_with_env(&child, env).with_context(|| format!("resource {name:?}"))?;
-        settings.tag = key.get(&record).cloned();
+        settings.tag = key.get(record).cloned();
         parts.push(out);
         let Some(result) = pull_one(settings, stop).await? else {
             continue;

@@ -34,6 +34,14 @@ pub enum Paginate {
     Cursor,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ApiFormat {
+    /// JSON Lines: one record per line
+    Jsonl,
+    /// One JSON array (still one record per line inside it)
+    Json,
+}
+
 #[derive(Debug, Clone, Args)]
 pub struct ApiArgs {
     /// URL of the first page, or a TOML file naming several resources
@@ -107,6 +115,9 @@ pub struct ApiArgs {
     /// Longest wait a server can impose with Retry-After [default: 60]
     #[arg(long, value_name = "SECS", allow_negative_numbers = true)]
     pub max_wait: Option<f64>,
+    /// Output format: jsonl (one record per line) or json (one array)
+    #[arg(long, value_enum, default_value_t = ApiFormat::Jsonl)]
+    pub format: ApiFormat,
     /// Continue a pull that stopped (error, Ctrl-C, kill) from FILE.state.json and FILE.part
     #[arg(long)]
     pub resume: bool,
@@ -339,6 +350,7 @@ pub fn resolve_with_env(
         auth: auth(a, env)?,
         resume: a.resume,
         tag: None,
+        json_array: a.format == ApiFormat::Json,
         since: match (&a.since_field, &a.since_param) {
             (Some(field), Some(param)) => Some(Since {
                 field: pointer("since-field", field)?,

@@ -34,10 +34,23 @@ impl JsonlWriter {
     }
 
     pub fn write<T: Serialize>(&mut self, record: &T) -> io::Result<()> {
+        self.write_after(b"", record)
+    }
+
+    /// Writes `prefix`, then the record and a newline: with `[` and `,` as
+    /// prefixes (and `]` at the end) the file is one JSON array that still
+    /// has one record per line.
+    pub fn write_after<T: Serialize>(&mut self, prefix: &[u8], record: &T) -> io::Result<()> {
         self.line.clear();
+        self.line.extend_from_slice(prefix);
         serde_json::to_writer(&mut self.line, record).map_err(io::Error::other)?;
         self.line.push(b'\n');
         self.file.writer().write_all(&self.line)
+    }
+
+    /// Writes bytes as they are (a JSON array's closing bracket).
+    pub fn write_raw(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.file.writer().write_all(bytes)
     }
 
     pub fn flush(&mut self) -> io::Result<()> {
