@@ -364,21 +364,22 @@ async fn the_binary_writes_records_and_exits_by_outcome() {
     );
 }
 
+/// The page API, answering each request after `delay`, under `/slow`.
+async fn slow_api(delay: Duration) -> Server {
+    Server::start(
+        "127.0.0.1",
+        Arc::new(move |path, nth| {
+            Reply::Delayed(delay, Box::new(api(&path.replace("/slow", "/page"), nth)))
+        }),
+    )
+    .await
+}
+
 #[tokio::test]
 async fn known_page_counts_are_fetched_side_by_side_in_order() {
-    let slow = Server::start(
-        "127.0.0.1",
-        Arc::new(|path, nth| {
-            Reply::Delayed(
-                Duration::from_millis(40),
-                Box::new(api(&path.replace("/slow", "/page"), nth)),
-            )
-        }),
-    )
-    .await;
-    let (ids, summary) = pull(
-        slow.url("/slow"),
-        &[
+    for (concurrency, delay_ms) in [("4", 40), ("1", 5)] {
+        let server = slow_api(Duration::from_millis(delay_ms)).await;
+        let flags = [
             "--paginate",
             "page",
             "--total-pages",
@@ -386,44 +387,17 @@ async fn known_page_counts_are_fetched_side_by_side_in_order() {
             "--records",
             "items",
             "--concurrency",
-            "4",
-        ],
-    )
-    .await;
-    assert_eq!(ids, all_ids(), "records in page order");
-    assert_eq!(summary.pages, 21);
-    assert_eq!(
-        slow.max_in_flight(),
-        4,
-        "four pages in flight at once, never more"
-    );
-
-    let one = Server::start(
-        "127.0.0.1",
-        Arc::new(|path, nth| {
-            Reply::Delayed(
-                Duration::from_millis(5),
-                Box::new(api(&path.replace("/slow", "/page"), nth)),
-            )
-        }),
-    )
-    .await;
-    let (ids, _) = pull(
-        one.url("/slow"),
-        &[
-            "--paginate",
-            "page",
-            "--total-pages",
-            "total_pages",
-            "--records",
-            "items",
-            "--concurrency",
-            "1",
-        ],
-    )
-    .await;
-    assert_eq!(ids, all_ids());
-    assert_eq!(one.max_in_flight(), 1);
+            concurrency,
+        ];
+        let (ids, summary) = pull(server.url("/slow"), &flags).await;
+        assert_eq!(ids, all_ids(), "records in page order at {concurrency}");
+        assert_eq!(summary.pages, 21);
+        assert_eq!(
+            server.max_in_flight().to_string(),
+            concurrency,
+            "pages in flight at once: the cap is used, never passed"
+        );
+    }
 }
 
 /// The API on 127.0.0.1 hands page 2 over to another host by a redirect.
