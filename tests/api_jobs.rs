@@ -164,6 +164,17 @@ async fn an_exhausted_rate_limit_waits_for_the_reset() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_pull_killed_mid_way_resumes_with_every_record_once() {
+    stop_then_resume(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pull_interrupted_by_ctrl_c_exits_130_and_resumes() {
+    stop_then_resume(true).await;
+}
+
+/// Stops a pull a few pages in, by SIGINT (`interrupt`) or SIGKILL, then
+/// resumes it and checks the records.
+async fn stop_then_resume(interrupt: bool) {
     let slow = Server::start(
         "127.0.0.1",
         Arc::new(|path, nth| {
@@ -214,9 +225,23 @@ async fn a_pull_killed_mid_way_resumes_with_every_record_once() {
         assert!(Instant::now() < deadline, "the pull made no progress");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    first.start_kill().expect("SIGKILL");
-    let _ = first.wait().await;
-    assert!(!out.exists(), "a killed pull has no final file");
+    if interrupt {
+        let pid = first.id().expect("pid").to_string();
+        let sent = std::process::Command::new("kill")
+            .args(["-INT", &pid])
+            .status()
+            .expect("kill");
+        assert!(sent.success());
+        let status = tokio::time::timeout(Duration::from_secs(20), first.wait())
+            .await
+            .expect("stopped after SIGINT")
+            .expect("wait");
+        assert_eq!(status.code(), Some(130));
+    } else {
+        first.start_kill().expect("SIGKILL");
+        let _ = first.wait().await;
+    }
+    assert!(!out.exists(), "a stopped pull has no final file");
     assert!(out.with_extension("jsonl.part").exists());
 
     let o = tokio::time::timeout(Duration::from_secs(60), command(true).output())
