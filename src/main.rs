@@ -87,25 +87,16 @@ async fn run_api(args: &api::settings::ApiArgs, stop: CancellationToken) -> Exit
         };
         return match api::resources::run(&out_dir, resources, &env, stop).await {
             Ok(summary) => {
-                let mut code = ExitCode::SUCCESS;
-                for (name, s) in &summary.resources {
-                    if !args.quiet {
-                        eprintln!(
-                            "  {name}: {} records from {} pages; stopped: {}",
-                            s.records, s.pages, s.stopped
-                        );
-                    }
-                    if let Some(e) = &s.error {
-                        eprintln!(
-                            "collector: {name}: page {} ({}): {} [{}]",
-                            e.page, e.url, e.message, e.kind
-                        );
-                        code = ExitCode::from(FAILED);
-                    } else if s.stopped == "interrupted" {
-                        code = ExitCode::from(INTERRUPTED);
-                    }
-                }
-                code
+                let codes: Vec<u8> = summary
+                    .resources
+                    .iter()
+                    .map(|(name, s)| report_pull(&format!("{name}: "), s, args.quiet))
+                    .collect();
+                // A failed resource outweighs an interrupted one.
+                let worst = [FAILED, INTERRUPTED]
+                    .into_iter()
+                    .find(|c| codes.contains(c));
+                ExitCode::from(worst.unwrap_or(0))
             }
             Err(e) => {
                 eprintln!("collector: {e:#}");
@@ -122,29 +113,33 @@ async fn run_api(args: &api::settings::ApiArgs, stop: CancellationToken) -> Exit
     };
     let quiet = settings.quiet;
     match api::pull::run(settings, stop).await {
-        Ok(summary) => {
-            if !quiet {
-                eprintln!(
-                    "{} records from {} pages in {:.1}s; stopped: {}",
-                    summary.records, summary.pages, summary.duration_s, summary.stopped
-                );
-            }
-            if let Some(e) = &summary.error {
-                eprintln!(
-                    "collector: page {} ({}): {} [{}]",
-                    e.page, e.url, e.message, e.kind
-                );
-                ExitCode::from(FAILED)
-            } else if summary.stopped == "interrupted" {
-                ExitCode::from(INTERRUPTED)
-            } else {
-                ExitCode::SUCCESS
-            }
-        }
+        Ok(summary) => ExitCode::from(report_pull("", &summary, quiet)),
         Err(e) => {
             eprintln!("collector: {e:#}");
             ExitCode::from(FAILED)
         }
+    }
+}
+
+/// Prints how a pull ended (`label` names the resource) and gives its exit
+/// code: 0 complete, 1 stopped by an error, 130 interrupted.
+fn report_pull(label: &str, s: &api::pull::PullSummary, quiet: bool) -> u8 {
+    if !quiet {
+        eprintln!(
+            "{label}{} records from {} pages in {:.1}s; stopped: {}",
+            s.records, s.pages, s.duration_s, s.stopped
+        );
+    }
+    if let Some(e) = &s.error {
+        eprintln!(
+            "collector: {label}page {} ({}): {} [{}]",
+            e.page, e.url, e.message, e.kind
+        );
+        FAILED
+    } else if s.stopped == "interrupted" {
+        INTERRUPTED
+    } else {
+        0
     }
 }
 

@@ -27,6 +27,17 @@ fn write(dir: &Path, name: &str, text: &str) -> String {
     p.to_string_lossy().into_owned()
 }
 
+/// `collector crawl SEEDS --out OUT` in the background, for signal tests.
+fn spawn_crawl(seeds: &str, out: &Path) -> tokio::process::Child {
+    tokio::process::Command::new(env!("CARGO_BIN_EXE_collector"))
+        .args(["crawl", seeds, "--progress", "never", "--out"])
+        .arg(out)
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn")
+}
+
 #[test]
 fn an_invalid_seed_line_exits_2_naming_file_and_line() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -171,18 +182,7 @@ async fn sigint_leaves_complete_output_and_exits_130() {
     let dir = tempfile::tempdir().expect("tempdir");
     let seeds = write(dir.path(), "seeds.txt", &server.url("/n0"));
     let out = dir.path().join("out");
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_collector"))
-        .args([
-            "crawl",
-            &seeds,
-            "--out",
-            out.to_str().expect("utf-8"),
-            "--progress",
-            "never",
-        ])
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
+    let mut child = spawn_crawl(&seeds, &out);
     let pid = child.id().expect("pid");
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert!(
@@ -232,19 +232,7 @@ async fn a_second_sigint_exits_at_once() {
     let dir = tempfile::tempdir().expect("tempdir");
     let seeds = write(dir.path(), "seeds.txt", &server.url("/slow"));
     let out = dir.path().join("out");
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_collector"))
-        .args([
-            "crawl",
-            &seeds,
-            "--out",
-            out.to_str().expect("utf-8"),
-            "--progress",
-            "never",
-        ])
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("spawn");
+    let mut child = spawn_crawl(&seeds, &out);
     let pid = child.id().expect("pid").to_string();
     // Wait until the slow request is in flight.
     for _ in 0..100 {

@@ -473,8 +473,5 @@ fn stopped_by(summary: &mut PullSummary, failed: Option<Failed>, url: &Url) {
 
 /// `issues.jsonl` → `issues.summary.json`, beside the records.
 pub fn summary_path(output: &std::path::Path) -> PathBuf {
-    let stem = output
-        .file_stem()
-        .map_or_else(|| "pull".into(), |s| s.to_string_lossy().into_owned());
-    output.with_file_name(format!("{stem}.summary.json"))
+    super::state::beside(output, "summary")
 }

@@ -28,12 +28,18 @@ pub struct PullState {
     pub since: Option<Value>,
 }
 
-/// `issues.jsonl` → `issues.state.json`.
-pub fn state_path(output: &Path) -> PathBuf {
+/// A file beside a pull's output: `issues.jsonl` and `state` give
+/// `issues.state.json`.
+pub fn beside(output: &Path, kind: &str) -> PathBuf {
     let stem = output
         .file_stem()
         .map_or_else(|| "pull".into(), |s| s.to_string_lossy().into_owned());
-    output.with_file_name(format!("{stem}.state.json"))
+    output.with_file_name(format!("{stem}.{kind}.json"))
+}
+
+/// `issues.jsonl` → `issues.state.json`.
+pub fn state_path(output: &Path) -> PathBuf {
+    beside(output, "state")
 }
 
 pub fn load(path: &Path) -> anyhow::Result<Option<PullState>> {
