@@ -316,7 +316,7 @@ async fn write_record(shared: &Shared, record: crate::record::PageRecord) -> any
     }
     shared
         .sink
-        .send(SinkMsg::Page(record))
+        .send(SinkMsg::Page(Box::new(record), None))
         .await
         .context("the output writer stopped")
 }

@@ -16,6 +16,7 @@ pub mod api;
 pub mod cli;
 pub mod crawl;
 pub mod demo;
+pub mod exchange;
 pub mod extract;
 pub mod fetch;
 pub mod frontier;

@@ -84,6 +84,15 @@ pub struct PageRecord {
     pub retries: u32,
     pub redirects: u32,
     pub error: Option<PageError>,
+    /// The extraction rule set that applied to the page, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule: Option<Arc<str>>,
+    /// The fields that rule set extracted, by name, in config order.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data: Option<serde_json::Map<String, serde_json::Value>>,
+    /// Required fields that did not match (the record is kept).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub incomplete: Option<Vec<String>>,
 }
 
 /// Why a found URL was not fetched. Stable names, written to the summary.
@@ -148,6 +157,11 @@ pub struct Summary {
     pub skipped: BTreeMap<String, u64>,
     pub retries: u64,
     pub interrupted: bool,
+    /// Records per extraction rule set that applied.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub by_rule: BTreeMap<String, u64>,
+    /// Records missing a required field.
+    pub incomplete: u64,
 }
 
 impl Summary {
@@ -160,6 +174,12 @@ impl Summary {
             .status
             .map_or_else(|| "none".to_string(), |s| s.to_string());
         *self.by_status.entry(status).or_default() += 1;
+        if let Some(rule) = &r.rule {
+            *self.by_rule.entry(rule.to_string()).or_default() += 1;
+        }
+        if r.incomplete.is_some() {
+            self.incomplete += 1;
+        }
         if let Some(e) = &r.error {
             *self
                 .by_error

@@ -115,6 +115,9 @@ pub fn classify(e: &reqwest::Error) -> FetchError {
 #[derive(Debug)]
 pub struct Response {
     pub status: u16,
+    pub version: reqwest::Version,
+    /// The server's address, when the connection reported it.
+    pub remote_addr: Option<std::net::SocketAddr>,
     pub headers: HeaderMap,
     pub body: Bytes,
 }
@@ -176,10 +179,14 @@ impl Fetcher {
             .await
             .map_err(|e| classify(&e))?;
         let status = resp.status().as_u16();
+        let version = resp.version();
+        let remote_addr = resp.remote_addr();
         let headers = resp.headers().clone();
         let body = body::read_capped(resp, max_body).await?;
         Ok(Response {
             status,
+            version,
+            remote_addr,
             headers,
             body,
         })

@@ -11,12 +11,15 @@ use std::path::Path;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
+use crate::exchange::Exchange;
 use crate::record::{PageRecord, SkipRecord, Summary};
 use jsonl::JsonlWriter;
 
 /// One output format for page records.
 pub trait Sink: Send {
-    fn write(&mut self, record: &PageRecord) -> io::Result<()>;
+    /// Writes one record; `exchange` is the raw request and response, present
+    /// when an archival format was asked for and the page was fetched.
+    fn write(&mut self, record: &PageRecord, exchange: Option<&Exchange>) -> io::Result<()>;
     /// Pushes buffered records to the OS; called when the channel runs dry.
     fn flush(&mut self) -> io::Result<()>;
     /// Completes the output (rename `.part` files).
@@ -33,7 +36,7 @@ impl JsonlSink {
 }
 
 impl Sink for JsonlSink {
-    fn write(&mut self, record: &PageRecord) -> io::Result<()> {
+    fn write(&mut self, record: &PageRecord, _exchange: Option<&Exchange>) -> io::Result<()> {
         self.0.write(record)
     }
     fn flush(&mut self) -> io::Result<()> {
@@ -45,7 +48,7 @@ impl Sink for JsonlSink {
 }
 
 pub enum SinkMsg {
-    Page(PageRecord),
+    Page(Box<PageRecord>, Option<Box<Exchange>>),
     Skipped(SkipRecord),
 }
 
@@ -82,9 +85,9 @@ pub fn spawn(
             };
             dirty = true;
             match msg {
-                SinkMsg::Page(r) => {
+                SinkMsg::Page(r, exchange) => {
                     for s in &mut sinks {
-                        s.write(&r)?;
+                        s.write(&r, exchange.as_deref())?;
                     }
                     summary.count(&r);
                 }

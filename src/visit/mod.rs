@@ -112,6 +112,9 @@ impl Visitor {
             retries: hop.retries,
             redirects: hop.redirects,
             error: hop.error,
+            rule: None,
+            data: None,
+            incomplete: None,
         };
         let mut visit = Visit::default();
         if let Some(resp) = hop.response {

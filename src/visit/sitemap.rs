@@ -48,6 +48,9 @@ impl Visitor {
             retries: 0,
             redirects: 0,
             error: None,
+            rule: None,
+            data: None,
+            incomplete: None,
         };
         let mut visit = Visit::default();
         match self.fetcher.get_streaming(url).await {
