@@ -152,6 +152,10 @@ pub struct CrawlOptions {
     #[arg(long)]
     #[serde(default)]
     pub quiet: bool,
+    /// Extraction rule sets (`[[rule]]` tables; config file only).
+    #[arg(skip)]
+    #[serde(default)]
+    pub rule: Vec<crate::rules::RuleSpec>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum, Deserialize)]

@@ -84,6 +84,7 @@ pub async fn run(settings: CrawlSettings, stop: CancellationToken) -> anyhow::Re
             extract: ExtractOptions {
                 follow_nofollow: settings.follow_nofollow,
             },
+            rules: settings.rules.clone(),
             respect_robots: settings.respect_robots,
             query: settings.query,
             stop: stop.clone(),
@@ -228,6 +229,9 @@ async fn handle(shared: &Shared, lease: Lease) -> anyhow::Result<()> {
     }
     shared.skips.add(SkipReason::Nofollow, visit.nofollow);
     shared.skips.add(SkipReason::Scheme, visit.other_scheme);
+    shared
+        .skips
+        .add(SkipReason::NotSelected, visit.not_selected);
     // Links go into the frontier before the lease completes, so the
     // frontier never looks empty while a page's links are in hand.
     if !visit.links.is_empty() {

@@ -25,6 +25,7 @@ pub mod net;
 pub mod politeness;
 pub mod progress;
 pub mod record;
+pub mod rules;
 pub mod scope;
 pub mod seeds;
 pub mod settings;

@@ -106,10 +106,12 @@ pub enum SkipReason {
     Duplicate,
     Nofollow,
     Scheme,
+    /// Not picked by the page's rule set `follow` selectors.
+    NotSelected,
 }
 
 impl SkipReason {
-    pub const ALL: [SkipReason; 7] = [
+    pub const ALL: [SkipReason; 8] = [
         Self::OutOfScope,
         Self::RobotsDenied,
         Self::MaxDepth,
@@ -117,6 +119,7 @@ impl SkipReason {
         Self::Duplicate,
         Self::Nofollow,
         Self::Scheme,
+        Self::NotSelected,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -128,6 +131,7 @@ impl SkipReason {
             Self::Duplicate => "duplicate",
             Self::Nofollow => "nofollow",
             Self::Scheme => "scheme",
+            Self::NotSelected => "not_selected",
         }
     }
 }

@@ -4,6 +4,7 @@
 
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context as _, bail};
@@ -16,6 +17,7 @@ use crate::fetch::FetchConfig;
 use crate::fetch::retry::Backoff;
 use crate::frontier::{Limits, QueryPolicy};
 use crate::politeness::LimiterConfig;
+use crate::rules::RuleSets;
 use crate::scope::Scope;
 use crate::seeds;
 
@@ -44,6 +46,8 @@ pub struct CrawlSettings {
     pub quiet: bool,
     /// How long in-flight requests may run on after Ctrl-C.
     pub grace: Duration,
+    /// Extraction rule sets, compiled.
+    pub rules: Arc<RuleSets>,
 }
 
 /// Reads the config file (if any) and the seeds, and validates everything.
@@ -108,6 +112,7 @@ pub fn merge(cli: CrawlOptions, file: CrawlOptions) -> CrawlOptions {
         log_skipped: cli.log_skipped || file.log_skipped,
         progress: cli.progress.or(file.progress),
         quiet: cli.quiet || file.quiet,
+        rule: file.rule,
     }
 }
 
@@ -269,6 +274,7 @@ pub fn build(o: CrawlOptions, seeds: Vec<Url>) -> anyhow::Result<CrawlSettings> 
         progress: o.progress.unwrap_or_default(),
         quiet: o.quiet,
         grace: Duration::from_secs(10),
+        rules: Arc::new(RuleSets::compile(&o.rule)?),
     })
 }
 

@@ -53,19 +53,33 @@ pub(crate) struct Links<'a> {
 }
 
 impl<'a> Links<'a> {
+    /// A start tag from the scanner: values are raw, references undecoded.
     pub(crate) fn start_tag(&mut self, tag: Tag, attrs: &[Attr<'a>]) {
+        self.element(tag, |name| value(attrs, name));
+    }
+
+    /// A link-bearing element from a parsed DOM, whose attribute values
+    /// are already decoded.
+    pub(crate) fn dom_element(&mut self, tag: Tag, attr: impl Fn(&str) -> Option<&'a str>) {
+        self.element(tag, |name| {
+            attr(name).map(|v| Cow::Borrowed(v.trim_matches(is_space)))
+        });
+    }
+
+    /// `attr(name)`: the first such attribute, decoded and trimmed.
+    fn element(&mut self, tag: Tag, attr: impl Fn(&str) -> Option<Cow<'a, str>>) {
         match tag {
             Tag::A | Tag::Area => {
-                if let Some(url) = value(attrs, "href") {
-                    let nofollow = value(attrs, "rel")
-                        .is_some_and(|rel| has_token(&rel, "nofollow", is_space));
+                if let Some(url) = attr("href") {
+                    let nofollow =
+                        attr("rel").is_some_and(|rel| has_token(&rel, "nofollow", is_space));
                     self.hrefs.push(Href { url, nofollow });
                 }
             }
             Tag::Link => {
                 let canonical =
-                    value(attrs, "rel").is_some_and(|rel| has_token(&rel, "canonical", is_space));
-                if canonical && let Some(url) = value(attrs, "href") {
+                    attr("rel").is_some_and(|rel| has_token(&rel, "canonical", is_space));
+                if canonical && let Some(url) = attr("href") {
                     self.hrefs.push(Href {
                         url,
                         nofollow: false,
@@ -73,7 +87,7 @@ impl<'a> Links<'a> {
                 }
             }
             Tag::Frame | Tag::Iframe => {
-                if let Some(url) = value(attrs, "src") {
+                if let Some(url) = attr("src") {
                     self.hrefs.push(Href {
                         url,
                         nofollow: false,
@@ -82,13 +96,12 @@ impl<'a> Links<'a> {
             }
             Tag::Base => {
                 if self.base.is_none() {
-                    self.base = value(attrs, "href");
+                    self.base = attr("href");
                 }
             }
             Tag::Meta => {
-                let robots =
-                    value(attrs, "name").is_some_and(|name| name.eq_ignore_ascii_case("robots"));
-                if robots && let Some(content) = value(attrs, "content") {
+                let robots = attr("name").is_some_and(|name| name.eq_ignore_ascii_case("robots"));
+                if robots && let Some(content) = attr("content") {
                     let is_separator = |c: char| c == ',' || is_space(c);
                     self.robots_nofollow |= has_token(&content, "nofollow", is_separator)
                         || has_token(&content, "none", is_separator);
@@ -98,32 +111,29 @@ impl<'a> Links<'a> {
     }
 
     /// Resolves the links against the base URL into `out`, counting those
-    /// left out. A `nofollow` link is counted before it is parsed: it is
-    /// never used, so its validity does not matter.
+    /// left out, and returns that base URL. A `nofollow` link is counted
+    /// before it is parsed: it is never used, so its validity does not
+    /// matter.
     pub(crate) fn resolve(
         self,
         page_url: &Url,
         encoding: &'static Encoding,
         opts: &ExtractOptions,
         out: &mut Extracted,
-    ) {
+    ) -> Url {
         let encoder = charset::query_encoder(encoding);
         let encoder: url::EncodingOverride<'_> = match &encoder {
             Some(encode) => Some(encode),
             None => None,
         };
-        let parse = |input: &str, base: &Url| {
-            Url::options()
-                .base_url(Some(base))
-                .encoding_override(encoder)
-                .parse(input)
-        };
+        let parse = |input: &str, base: &Url| parse_in(encoder, input, base);
         // HTML 2.4.1 "document base URL": an unusable <base> is ignored.
         let base = self
             .base
             .and_then(|href| parse(&href, page_url).ok())
             .filter(|url| !matches!(url.scheme(), "data" | "javascript"));
-        let base = base.as_ref().unwrap_or(page_url);
+        let base_url = base.unwrap_or_else(|| page_url.clone());
+        let base = &base_url;
         let skip_nofollow = !opts.follow_nofollow;
         let mut origins = Origins::default();
         out.links.reserve(self.hrefs.len());
@@ -145,7 +155,20 @@ impl<'a> Links<'a> {
                 Err(_) => out.invalid += 1,
             }
         }
+        base_url
     }
+}
+
+/// Parses `input` against `base` with queries in the page's encoding.
+pub(crate) fn parse_in(
+    encoder: url::EncodingOverride<'_>,
+    input: &str,
+    base: &Url,
+) -> Result<Url, url::ParseError> {
+    Url::options()
+        .base_url(Some(base))
+        .encoding_override(encoder)
+        .parse(input)
 }
 
 /// The roots (`http://host:port/`) of the absolute links seen on a page,

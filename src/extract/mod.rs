@@ -10,13 +10,18 @@
 mod charset;
 #[cfg(test)]
 mod differential;
+mod dom;
 mod entities;
 mod fields;
 mod links;
 mod scan;
 mod sniff;
 
+use std::sync::Arc;
+
 use url::Url;
+
+use crate::rules::{FieldValues, RuleSets};
 
 /// A fetched response to extract from.
 pub struct Page<'a> {
@@ -56,6 +61,13 @@ pub struct Extracted {
     pub other_scheme: usize,
     /// Links that did not parse as URLs.
     pub invalid: usize,
+    /// Links left out because no `follow` selector of the rule set picked
+    /// them.
+    pub not_selected: usize,
+    /// The rule set that applied, if any.
+    pub rule: Option<Arc<str>>,
+    /// What that rule set extracted.
+    pub fields: Option<FieldValues>,
 }
 
 /// Extracts the title and links of an HTML page. Links come from
@@ -77,6 +89,21 @@ pub fn extract(page: &Page<'_>, opts: &ExtractOptions) -> Extracted {
     document
         .links
         .resolve(page.url, decoded.encoding, opts, &mut extracted);
+    extracted
+}
+
+/// [`extract`], plus the fields of the first rule set whose URL pattern
+/// matches the page URL. Such a page is parsed once into a DOM, which gives
+/// fields, links and title; other pages take the scanner's path.
+pub fn extract_with(page: &Page<'_>, opts: &ExtractOptions, rules: Option<&RuleSets>) -> Extracted {
+    let Some(set) = rules.and_then(|r| r.select(page.url)) else {
+        return extract(page, opts);
+    };
+    if !is_html(page.content_type, page.body) {
+        return Extracted::default();
+    }
+    let mut extracted = dom::extract(page, opts, set);
+    extracted.rule = Some(set.name.clone());
     extracted
 }
 

@@ -18,6 +18,7 @@ use crate::fetch::{Fetcher, Response};
 use crate::frontier::{Candidate, QueryPolicy, UrlKind, canonicalize, origin_key};
 use crate::politeness::{OriginLimiter, RobotsCache, RobotsResponse};
 use crate::record::{ErrorKind, PageError, PageRecord, SkipReason};
+use crate::rules::RuleSets;
 use crate::scope::Scope;
 
 /// RFC 9309 section 2.3.1.2: follow at least five redirects for robots.txt.
@@ -35,6 +36,7 @@ pub struct Visitor {
     pub robots: RobotsCache,
     pub scope: Scope,
     pub extract: ExtractOptions,
+    pub rules: Arc<RuleSets>,
     pub respect_robots: bool,
     pub query: QueryPolicy,
     pub stop: CancellationToken,
@@ -58,6 +60,8 @@ pub struct Visit {
     pub nofollow: u64,
     /// Links with a scheme we never request (mailto:, javascript:, ...).
     pub other_scheme: u64,
+    /// Links no `follow` selector of the page's rule set picked.
+    pub not_selected: u64,
 }
 
 struct Hop {
@@ -232,27 +236,30 @@ impl Visitor {
             return;
         }
         let found = if resp.body.len() <= INLINE_PARSE_BYTES {
-            extract::extract(
+            extract::extract_with(
                 &Page {
                     body: &resp.body,
                     content_type,
                     url: final_url,
                 },
                 &self.extract,
+                Some(&self.rules),
             )
         } else {
             let body = resp.body.clone();
             let ct = record.content_type.clone();
             let url = final_url.clone();
             let opts = self.extract.clone();
+            let rules = self.rules.clone();
             let job = tokio::task::spawn_blocking(move || {
-                extract::extract(
+                extract::extract_with(
                     &Page {
                         body: &body,
                         content_type: ct.as_deref(),
                         url: &url,
                     },
                     &opts,
+                    Some(&rules),
                 )
             });
             match job.await {
@@ -261,6 +268,11 @@ impl Visitor {
             }
         };
         record.title = found.title;
+        record.rule = found.rule;
+        if let Some(fields) = found.fields {
+            record.data = Some(fields.data);
+            record.incomplete = (!fields.missing.is_empty()).then_some(fields.missing);
+        }
         let referrer: Arc<str> = final_url.as_str().into();
         visit.found_on = Some(referrer.clone());
         for mut link in found.links {
@@ -278,6 +290,7 @@ impl Visitor {
         record.links = u32::try_from(visit.links.len()).unwrap_or(u32::MAX);
         visit.nofollow = found.nofollow as u64;
         visit.other_scheme = found.other_scheme as u64;
+        visit.not_selected = found.not_selected as u64;
     }
 
     /// The robots.txt verdict for `url`, fetching the origin's file once.

@@ -1,0 +1,123 @@
+//! Extraction rules: named rule sets from the job config, each applying to
+//! pages whose URL matches a pattern, each with named fields taken from the
+//! page by CSS selectors and optional `follow` selectors that restrict the
+//! links followed. Everything is compiled and checked once, at start-up,
+//! so a bad selector or regex is reported (naming the rule and field)
+//! before anything is fetched.
+//!
+//! ```toml
+//! [[rule]]
+//! name = "book"
+//! url = 'catalogue/[^/]+/index\.html$'
+//! follow = ["ul.pager a"]
+//! [rule.fields]
+//! title = "div.product_main h1"
+//! price = { css = "p.price_color", regex = '([0-9.]+)', type = "float", required = true }
+//! ```
+
+mod apply;
+mod spec;
+
+use std::sync::Arc;
+
+use regex::Regex;
+use scraper::Selector;
+use url::Url;
+
+pub use apply::{FieldValues, apply};
+pub use spec::RuleSpec;
+
+/// What a field takes from the element it selects.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Take {
+    /// The element's text, whitespace collapsed and trimmed.
+    Text,
+    /// An attribute's value, trimmed.
+    Attr(String),
+    /// The element's inner HTML, as serialised by the parser.
+    Html,
+}
+
+/// The type a field's value is converted to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    String,
+    Integer,
+    Float,
+    Bool,
+    /// A URL resolved against the page's base URL.
+    Url,
+}
+
+#[derive(Clone, Debug)]
+pub struct Field {
+    pub name: String,
+    pub selector: Selector,
+    pub take: Take,
+    /// All matches as an array instead of the first match.
+    pub many: bool,
+    /// Applied to the value: the first capture group (or the whole match
+    /// when the regex has none) replaces it; no match means no value.
+    pub regex: Option<Regex>,
+    pub kind: Kind,
+    pub required: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct RuleSet {
+    pub name: Arc<str>,
+    /// Pages whose URL this matches; `None` matches every page.
+    pub url: Option<Regex>,
+    /// When not empty, only links inside elements these select are followed.
+    pub follow: Vec<Selector>,
+    pub fields: Vec<Field>,
+}
+
+/// The rule sets of a job, in config order: a page gets the first whose
+/// URL pattern matches it.
+#[derive(Clone, Debug, Default)]
+pub struct RuleSets {
+    sets: Vec<RuleSet>,
+}
+
+impl RuleSets {
+    /// Compiles and checks rule specs; the error names the rule and field.
+    pub fn compile(specs: &[RuleSpec]) -> anyhow::Result<Self> {
+        let mut sets: Vec<RuleSet> = Vec::with_capacity(specs.len());
+        for (i, spec) in specs.iter().enumerate() {
+            let set = spec.compile(i)?;
+            if sets.iter().any(|s| s.name == set.name) {
+                anyhow::bail!("rule {:?} is defined twice", set.name);
+            }
+            sets.push(set);
+        }
+        Ok(Self { sets })
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.sets.is_empty()
+    }
+
+    pub fn sets(&self) -> &[RuleSet] {
+        &self.sets
+    }
+
+    /// The rule set for a page, by its (final) URL.
+    pub fn select(&self, url: &Url) -> Option<&RuleSet> {
+        self.sets
+            .iter()
+            .find(|s| s.url.as_ref().is_none_or(|re| re.is_match(url.as_str())))
+    }
+
+    /// Every field name across the rule sets, first appearance first: the
+    /// columns of tabular output.
+    pub fn columns(&self) -> Vec<String> {
+        let mut columns: Vec<String> = Vec::new();
+        for field in self.sets.iter().flat_map(|s| &s.fields) {
+            if !columns.contains(&field.name) {
+                columns.push(field.name.clone());
+            }
+        }
+        columns
+    }
+}
