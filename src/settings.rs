@@ -68,7 +68,10 @@ pub fn load_file(path: &Path) -> anyhow::Result<CrawlOptions> {
 
 pub fn parse_file(text: &str) -> anyhow::Result<CrawlOptions> {
     // toml's message names the key and shows the line.
-    toml::from_str(text).map_err(|e| anyhow::anyhow!("{e}"))
+    let options: CrawlOptions = toml::from_str(text).map_err(|e| anyhow::anyhow!("{e}"))?;
+    // Rules are compiled again by `build`; checking them here names the file.
+    RuleSets::compile(&options.rule)?;
+    Ok(options)
 }
 
 fn read_seeds(source: &str) -> anyhow::Result<Vec<Url>> {

@@ -88,18 +88,18 @@ fn collapse_ascii<'a>(pieces: impl Iterator<Item = &'a str>) -> Option<String> {
 }
 
 /// The elements a rule set's `follow` selectors pick: links inside them
-/// (or being them) are followed. Without `follow`, every link is.
+/// (or being them) are followed. Without `follow`, every link is; with an
+/// empty list, none.
 struct Followable {
     roots: Option<HashSet<NodeId>>,
 }
 
 impl Followable {
     fn new(doc: &Html, set: &RuleSet) -> Self {
-        if set.follow.is_empty() {
+        let Some(follow) = &set.follow else {
             return Self { roots: None };
-        }
-        let roots = set
-            .follow
+        };
+        let roots = follow
             .iter()
             .flat_map(|selector| doc.select(selector).map(|e| e.id()))
             .collect();

@@ -68,8 +68,9 @@ pub struct RuleSet {
     pub name: Arc<str>,
     /// Pages whose URL this matches; `None` matches every page.
     pub url: Option<Regex>,
-    /// When not empty, only links inside elements these select are followed.
-    pub follow: Vec<Selector>,
+    /// When set, only links inside (or being) elements these select are
+    /// followed; `Some(vec![])` follows no link at all.
+    pub follow: Option<Vec<Selector>>,
     pub fields: Vec<Field>,
 }
 

@@ -19,8 +19,9 @@ pub struct RuleSpec {
     /// A regex matched against the page URL.
     #[serde(default)]
     pub url: Option<String>,
+    /// Selectors of the elements whose links are followed; absent: all.
     #[serde(default)]
-    pub follow: Vec<String>,
+    pub follow: Option<Vec<String>>,
     /// Field name → selector string or field table, in config order.
     #[serde(default)]
     pub fields: toml::Table,
@@ -48,7 +49,28 @@ fn selector(css: &str) -> anyhow::Result<Selector> {
     if css.trim().is_empty() {
         bail!("the CSS selector is empty");
     }
-    Selector::parse(css).map_err(|e| anyhow::anyhow!("invalid CSS selector {css:?}: {e}"))
+    Selector::parse(css)
+        .map_err(|e| anyhow::anyhow!("invalid CSS selector {css:?}: {}", describe(&e)))
+}
+
+/// The parser's error in a line: its own message, except for the selector
+/// grammar errors it prints as a debug dump ("DanglingCombinator" becomes
+/// "dangling combinator").
+fn describe(e: &scraper::error::SelectorErrorKind<'_>) -> String {
+    use scraper::error::SelectorErrorKind;
+    let SelectorErrorKind::UnexpectedSelectorParseError(kind) = e else {
+        return e.to_string();
+    };
+    let debug = format!("{kind:?}");
+    let name = debug.split(['(', ' ', '{']).next().unwrap_or(&debug);
+    let mut words = String::new();
+    for c in name.chars() {
+        if c.is_ascii_uppercase() && !words.is_empty() {
+            words.push(' ');
+        }
+        words.push(c.to_ascii_lowercase());
+    }
+    words
 }
 
 fn kind(name: &str) -> anyhow::Result<Kind> {
@@ -81,9 +103,13 @@ impl RuleSpec {
             .with_context(context)?;
         let follow = self
             .follow
-            .iter()
-            .map(|css| selector(css).context("in `follow`"))
-            .collect::<anyhow::Result<Vec<_>>>()
+            .as_ref()
+            .map(|list| {
+                list.iter()
+                    .map(|css| selector(css).context("in `follow`"))
+                    .collect::<anyhow::Result<Vec<_>>>()
+            })
+            .transpose()
             .with_context(context)?;
         let mut fields = Vec::with_capacity(self.fields.len());
         for (field, value) in &self.fields {
@@ -208,7 +234,7 @@ mod tests {
         let book = &sets.sets()[0];
         let names: Vec<&str> = book.fields.iter().map(|f| f.name.as_str()).collect();
         assert_eq!(names, ["title", "price", "image", "tags", "body"]);
-        assert_eq!(book.follow.len(), 2);
+        assert_eq!(book.follow.as_ref().map(Vec::len), Some(2));
         assert_eq!(book.fields[1].kind, Kind::Float);
         assert!(book.fields[1].required);
         assert_eq!(book.fields[2].take, Take::Attr("src".into()));
@@ -229,6 +255,12 @@ mod tests {
         let e = error("[[rule]]\nname = \"book\"\n[rule.fields]\nprice = \"p..x\"\n");
         assert!(e.contains("rule \"book\", field \"price\""), "{e}");
         assert!(e.contains("invalid CSS selector \"p..x\""), "{e}");
+
+        let e = error("[[rule]]\nname = \"b\"\n[rule.fields]\nx = \"div >\"\n");
+        assert!(
+            e.ends_with("invalid CSS selector \"div >\": dangling combinator"),
+            "{e}"
+        );
 
         let e = error(
             "[[rule]]\nname = \"book\"\n[rule.fields]\nprice = { css = \"p\", regex = \"([0-9\" }\n",
