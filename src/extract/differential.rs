@@ -1,6 +1,7 @@
 //! Random markup run through both the scanner and html5ever's full
 //! parser (via `scraper`): the links and title must agree, so that the
 //! scanner's shortcuts never change what a real HTML parser would find.
+//! The DOM walk used for pages with a rule set must agree too.
 //!
 //! The fragments avoid what the two read differently on purpose: CDATA,
 //! `<noscript>`, `<svg>`/`<math>`, and elements the tree builder drops
@@ -11,7 +12,8 @@ use std::sync::LazyLock;
 use scraper::{Html, Selector};
 use url::Url;
 
-use super::{ExtractOptions, Page, extract};
+use super::{ExtractOptions, Page, extract, extract_with};
+use crate::rules::{RuleSets, RuleSpec};
 
 const FRAGMENTS: &[&str] = &[
     "<a href=/u1>",
@@ -118,6 +120,26 @@ fn scanner(html: &str) -> Found {
     )
 }
 
+/// The extraction path of pages with a rule set: html5ever's DOM walked by
+/// `dom.rs`.
+fn dom_path(html: &str) -> Found {
+    static ALL: LazyLock<RuleSets> = LazyLock::new(|| {
+        let spec: RuleSpec = toml::from_str("name = \"all\"").expect("valid rule");
+        RuleSets::compile(&[spec]).expect("valid rule")
+    });
+    let url = page_url();
+    let page = Page {
+        body: html.as_bytes(),
+        content_type: Some("text/html"),
+        url: &url,
+    };
+    let extracted = extract_with(&page, &ExtractOptions::default(), Some(&ALL));
+    (
+        distinct(extracted.links.iter().map(Url::to_string)),
+        extracted.title,
+    )
+}
+
 fn html5ever(html: &str) -> Found {
     static LINKS: LazyLock<Selector> = LazyLock::new(|| {
         Selector::parse("a[href], area[href], link[rel~=canonical][href], iframe[src]")
@@ -151,6 +173,8 @@ fn scanner_agrees_with_html5ever_on_random_markup() {
         let html: String = (0..fragments)
             .filter_map(|_| FRAGMENTS.get(rng.usize(..FRAGMENTS.len())).copied())
             .collect();
-        assert_eq!(scanner(&html), html5ever(&html), "{html:?}");
+        let reference = html5ever(&html);
+        assert_eq!(scanner(&html), reference, "{html:?}");
+        assert_eq!(dom_path(&html), reference, "rule-set path: {html:?}");
     }
 }

@@ -23,7 +23,10 @@ pub(crate) fn extract(page: &Page<'_>, opts: &ExtractOptions, set: &RuleSet) -> 
     let mut links = Links::default();
     let mut title: Option<ElementRef<'_>> = None;
     let mut not_selected = 0;
-    for node in doc.tree.root().descendants() {
+    // Every node the parser made, in the order it made them (source order
+    // for elements), as `select` sees them: scraper's tree sink can leave
+    // elements the adoption agency moved outside the root's descendants.
+    for node in doc.tree.nodes() {
         let Node::Element(element) = node.value() else {
             continue;
         };
