@@ -23,6 +23,7 @@ pub mod frontier;
 pub mod gate;
 pub mod net;
 pub mod politeness;
+pub mod preview;
 pub mod progress;
 pub mod record;
 pub mod rules;
