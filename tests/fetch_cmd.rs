@@ -185,8 +185,21 @@ async fn a_ruled_page_shows_its_data_links_status_and_headers() {
 async fn a_redirect_chain_is_shown_hop_by_hop() {
     let server = Server::start("127.0.0.2", shop()).await;
     let dir = tempfile::tempdir().expect("tempdir");
-    let run = fetch(dir.path(), &[&server.url("/old")]).await;
+    let run = fetch(dir.path(), &["--header", "X-Trace: 7", &server.url("/old")]).await;
     assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert_eq!(
+        server.paths(),
+        [
+            "/robots.txt",
+            "/old",
+            "/moved",
+            "/catalogue/book/index.html"
+        ]
+    );
+    for hit in server.hits() {
+        assert_eq!(hit.header("x-trace"), Some("7"), "{}", hit.path);
+        assert!(hit.user_agent.starts_with("collector/"), "the default");
+    }
     let r = &run.report;
     assert_eq!(r["url"], server.url("/old"));
     assert_eq!(r["final_url"], server.url("/catalogue/book/index.html"));
