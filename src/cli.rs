@@ -21,6 +21,8 @@ pub struct Cli {
 pub enum Command {
     /// Crawl websites from a file of seed URLs and write one JSON record per page
     Crawl(Box<CrawlArgs>),
+    /// Fetch one page with the crawl's settings and print, as JSON, what a crawl would do with it
+    Fetch(Box<FetchArgs>),
     /// Pull every page of a paginated JSON API into a JSONL file
     Api(Box<crate::api::settings::ApiArgs>),
     /// Serve a small built-in site on 127.0.0.1 and crawl it into output/demo/
@@ -45,6 +47,95 @@ pub struct CrawlArgs {
     pub config: Option<PathBuf>,
     #[command(flatten)]
     pub options: CrawlOptions,
+}
+
+#[derive(Debug, Args)]
+pub struct FetchArgs {
+    /// The page to fetch (http or https)
+    pub url: String,
+    /// TOML file in the `crawl --config` format; its request, scope and
+    /// `[[rule]]` settings apply, flags given here win over it
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Apply this `[[rule]]` set whatever its URL pattern
+    #[arg(long, value_name = "NAME")]
+    pub rule: Option<String>,
+    #[command(flatten)]
+    pub options: FetchOptions,
+}
+
+/// The crawl options that bear on fetching one page: how it is requested,
+/// robots.txt, and which of its links are in scope.
+#[derive(Debug, Default, Clone, Args)]
+pub struct FetchOptions {
+    /// A host in scope for links and redirects (repeatable) [default: the URL's host]
+    #[arg(long = "allow-domain", value_name = "D")]
+    pub allow_domain: Vec<String>,
+    /// Links to subdomains of the allowed domains are in scope
+    #[arg(long)]
+    pub subdomains: bool,
+    /// Only links matching this regex are in scope (repeatable; any may match)
+    #[arg(long, value_name = "REGEX")]
+    pub include: Vec<String>,
+    /// Links matching this regex are out of scope (repeatable)
+    #[arg(long, value_name = "REGEX")]
+    pub exclude: Vec<String>,
+    /// User-Agent header [default: collector/VERSION]
+    #[arg(long, value_name = "S")]
+    pub user_agent: Option<String>,
+    /// Extra request header 'Name: value' (repeatable)
+    #[arg(long = "header", value_name = "'K: V'")]
+    pub header: Vec<String>,
+    /// Send the requests through this proxy (http://, https:// or socks5://)
+    #[arg(long, value_name = "URL")]
+    pub proxy: Option<String>,
+    /// Keep cookies set by one response (a redirect) for the next request
+    #[arg(long)]
+    pub cookies: bool,
+    /// Do not read or obey robots.txt
+    #[arg(long)]
+    pub ignore_robots: bool,
+    /// Count links marked rel=nofollow as followed
+    #[arg(long)]
+    pub follow_nofollow: bool,
+    /// Seconds one request may take, body included [default: 30]
+    #[arg(long, value_name = "SECS", allow_negative_numbers = true)]
+    pub timeout: Option<f64>,
+    /// Seconds to wait for a connection [default: 10]
+    #[arg(long, value_name = "SECS", allow_negative_numbers = true)]
+    pub connect_timeout: Option<f64>,
+    /// Retries after a connect error, timeout, 408, 429 or 5xx [default: 3]
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    pub retries: Option<i64>,
+    /// Largest body read, after decompression [default: 10485760]
+    #[arg(long, value_name = "BYTES", allow_negative_numbers = true)]
+    pub max_body: Option<i64>,
+    /// Longest wait a server can impose with Retry-After [default: 60]
+    #[arg(long, value_name = "SECS", allow_negative_numbers = true)]
+    pub max_wait: Option<f64>,
+}
+
+impl From<FetchOptions> for CrawlOptions {
+    fn from(o: FetchOptions) -> Self {
+        CrawlOptions {
+            allow_domain: o.allow_domain,
+            subdomains: o.subdomains,
+            include: o.include,
+            exclude: o.exclude,
+            user_agent: o.user_agent,
+            header: o.header,
+            proxy: o.proxy,
+            cookies: o.cookies,
+            ignore_robots: o.ignore_robots,
+            follow_nofollow: o.follow_nofollow,
+            timeout: o.timeout,
+            connect_timeout: o.connect_timeout,
+            retries: o.retries,
+            max_body: o.max_body,
+            max_wait: o.max_wait,
+            ..CrawlOptions::default()
+        }
+    }
 }
 
 #[derive(Debug, Args)]

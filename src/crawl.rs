@@ -76,20 +76,7 @@ pub async fn run(settings: CrawlSettings, stop: CancellationToken) -> anyhow::Re
     let frontier: Arc<dyn Frontier> = Arc::new(MemoryFrontier::new(settings.limits));
     let shared = Arc::new(Shared {
         frontier: frontier.clone(),
-        visitor: Visitor {
-            fetcher: Fetcher::new(&settings.fetch)?,
-            limiter: limiter.clone(),
-            robots: RobotsCache::new(&settings.fetch.user_agent),
-            scope: settings.scope.clone(),
-            extract: ExtractOptions {
-                follow_nofollow: settings.follow_nofollow,
-            },
-            rules: settings.rules.clone(),
-            respect_robots: settings.respect_robots,
-            query: settings.query,
-            stop: stop.clone(),
-            found_sitemaps: Default::default(),
-        },
+        visitor: visitor(&settings, limiter.clone(), stop.clone())?,
         sink: tx,
         counters: Arc::new(Counters::default()),
         skips: SkipCounts::default(),
@@ -212,6 +199,29 @@ pub async fn run(settings: CrawlSettings, stop: CancellationToken) -> anyhow::Re
         return Err(e);
     }
     Ok(summary)
+}
+
+/// The visitor a run with `settings` uses: its client, robots.txt cache,
+/// scope, extraction options and rule sets.
+pub fn visitor(
+    settings: &CrawlSettings,
+    limiter: Arc<OriginLimiter>,
+    stop: CancellationToken,
+) -> anyhow::Result<Visitor> {
+    Ok(Visitor {
+        fetcher: Fetcher::new(&settings.fetch)?,
+        limiter,
+        robots: RobotsCache::new(&settings.fetch.user_agent),
+        scope: settings.scope.clone(),
+        extract: ExtractOptions {
+            follow_nofollow: settings.follow_nofollow,
+        },
+        rules: settings.rules.clone(),
+        respect_robots: settings.respect_robots,
+        query: settings.query,
+        stop,
+        found_sitemaps: Default::default(),
+    })
 }
 
 /// Visits one leased URL and hands on what came of it: skips, links to

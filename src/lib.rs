@@ -7,7 +7,8 @@
 //!             └────────── new in-scope links ◄──┘
 //! ```
 //!
-//! `crawl` wires the stages; `visit` handles one URL end to end. Stages do
+//! `crawl` wires the stages; `visit` handles one URL end to end, and
+//! `preview` reports one such visit for `collector fetch`. Stages do
 //! not import each other: `gate` is the contract between the frontier and
 //! politeness, `record` the output contract. `net` holds the small network
 //! tools (TCP, UDP, RFC 867 daytime).
@@ -23,6 +24,7 @@ pub mod frontier;
 pub mod gate;
 pub mod net;
 pub mod politeness;
+pub mod preview;
 pub mod progress;
 pub mod record;
 pub mod rules;

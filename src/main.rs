@@ -9,7 +9,7 @@ use tokio_util::sync::CancellationToken;
 
 use collector::cli::{Cli, Command};
 use collector::record::Summary;
-use collector::{api, crawl, demo, net, progress, settings, shutdown};
+use collector::{api, crawl, demo, net, preview, progress, settings, shutdown};
 
 const FAILED: u8 = 1;
 const BAD_INPUT: u8 = 2;
@@ -59,10 +59,48 @@ async fn run(command: Command, stop: CancellationToken) -> ExitCode {
             let (quiet, out) = (args.quiet, args.out.clone());
             finish(demo::run(args, stop).await, quiet, &out)
         }
+        Command::Fetch(args) => run_fetch(&args, stop).await,
         Command::Api(args) => run_api(&args, stop).await,
         Command::Tcp(c) => finish_tool(net::run_tcp(c, stop).await),
         Command::Udp(c) => finish_tool(net::run_udp(c, stop).await),
         Command::Daytime(c) => finish_tool(net::run_daytime(c, stop).await),
+    }
+}
+
+/// `collector fetch URL`: the report on standard output, pretty-printed;
+/// exit 1 when it has an error (robots.txt denial included), 0 whatever
+/// the status of a response received (a 404 page is a page).
+async fn run_fetch(args: &collector::cli::FetchArgs, stop: CancellationToken) -> ExitCode {
+    let (url, settings) = match settings::resolve_fetch(args) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("collector: {e:#}");
+            return ExitCode::from(BAD_INPUT);
+        }
+    };
+    let report = match preview::run(url, &settings, stop).await {
+        Ok(Some(report)) => report,
+        Ok(None) => return ExitCode::from(INTERRUPTED),
+        Err(e) => {
+            eprintln!("collector: {e:#}");
+            return ExitCode::from(FAILED);
+        }
+    };
+    let printed = serde_json::to_string_pretty(&report)
+        .map_err(std::io::Error::from)
+        .and_then(|json| {
+            use std::io::Write as _;
+            let mut out = std::io::stdout().lock();
+            writeln!(out, "{json}").and_then(|()| out.flush())
+        });
+    if let Err(e) = printed {
+        eprintln!("collector: could not print the report: {e}");
+        return ExitCode::from(FAILED);
+    }
+    if report.failed() {
+        ExitCode::from(FAILED)
+    } else {
+        ExitCode::SUCCESS
     }
 }
 

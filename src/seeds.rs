@@ -31,30 +31,30 @@ pub fn parse(reader: impl BufRead, source_name: &str) -> Result<Vec<Url>, SeedEr
         if text.is_empty() || text.starts_with('#') {
             continue;
         }
-        let url = Url::parse(text).map_err(|e| {
-            err(
-                n,
-                format!("{text:?} is not a URL ({e}); expected e.g. https://example.com/"),
-            )
-        })?;
-        if !matches!(url.scheme(), "http" | "https") {
-            return Err(err(
-                n,
-                format!(
-                    "{text:?}: only http and https URLs can be crawled, not {}:",
-                    url.scheme()
-                ),
-            ));
-        }
-        if url.host_str().is_none_or(str::is_empty) {
-            return Err(err(n, format!("{text:?} has no host")));
-        }
+        let url = parse_url(text).map_err(|reason| err(n, reason))?;
         seeds.push(url);
     }
     if seeds.is_empty() {
         return Err(err(0, "no seed URL found (one URL per line)".to_string()));
     }
     Ok(seeds)
+}
+
+/// Checks one seed URL: absolute, http or https, with a host. The error
+/// says what is wrong and what would be valid.
+pub fn parse_url(text: &str) -> Result<Url, String> {
+    let url = Url::parse(text)
+        .map_err(|e| format!("{text:?} is not a URL ({e}); expected e.g. https://example.com/"))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(format!(
+            "{text:?}: only http and https URLs can be crawled, not {}:",
+            url.scheme()
+        ));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(format!("{text:?} has no host"));
+    }
+    Ok(url)
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ use regex::Regex;
 use reqwest::header::{HeaderName, HeaderValue};
 use url::Url;
 
-use crate::cli::{CrawlArgs, CrawlOptions, ProgressMode};
+use crate::cli::{CrawlArgs, CrawlOptions, FetchArgs, ProgressMode};
 use crate::fetch::FetchConfig;
 use crate::fetch::retry::Backoff;
 use crate::frontier::{Limits, QueryPolicy};
@@ -58,6 +58,22 @@ pub fn resolve(args: &CrawlArgs) -> anyhow::Result<CrawlSettings> {
     };
     let seeds = read_seeds(&args.seeds)?;
     build(merge(args.options.clone(), file), seeds)
+}
+
+/// Settings for `collector fetch`: the crawl's settings from the same flags
+/// and config file, with the URL as the only seed and, with `--rule`, only
+/// that rule set (applying whatever the URL). Returns the URL too.
+pub fn resolve_fetch(args: &FetchArgs) -> anyhow::Result<(Url, CrawlSettings)> {
+    let file = match &args.config {
+        Some(path) => load_file(path)?,
+        None => CrawlOptions::default(),
+    };
+    let url = seeds::parse_url(args.url.trim()).map_err(anyhow::Error::msg)?;
+    let mut settings = build(merge(args.options.clone().into(), file), vec![url.clone()])?;
+    if let Some(name) = &args.rule {
+        settings.rules = Arc::new(settings.rules.forced(name)?);
+    }
+    Ok((url, settings))
 }
 
 pub fn load_file(path: &Path) -> anyhow::Result<CrawlOptions> {

@@ -110,6 +110,28 @@ impl RuleSets {
             .find(|s| s.url.as_ref().is_none_or(|re| re.is_match(url.as_str())))
     }
 
+    /// Only the rule set called `name`, applying to every page whatever
+    /// its URL pattern: for trying a rule set on a page it was not written
+    /// for. An unknown name is an error listing the known ones.
+    pub fn forced(&self, name: &str) -> anyhow::Result<Self> {
+        let Some(set) = self.sets.iter().find(|s| &*s.name == name) else {
+            let known: Vec<String> = self.sets.iter().map(|s| format!("{:?}", s.name)).collect();
+            if known.is_empty() {
+                anyhow::bail!("--rule {name:?}: the config defines no [[rule]] tables");
+            }
+            anyhow::bail!(
+                "--rule {name:?}: no such rule set (known: {})",
+                known.join(", ")
+            );
+        };
+        Ok(Self {
+            sets: vec![RuleSet {
+                url: None,
+                ..set.clone()
+            }],
+        })
+    }
+
     /// Every field name across the rule sets, first appearance first: the
     /// columns of tabular output.
     pub fn columns(&self) -> Vec<String> {
@@ -120,5 +142,44 @@ impl RuleSets {
             }
         }
         columns
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sets() -> RuleSets {
+        #[derive(serde::Deserialize)]
+        struct File {
+            rule: Vec<RuleSpec>,
+        }
+        let file: File = toml::from_str(
+            "[[rule]]\nname = \"book\"\nurl = '/book/'\n\
+             [[rule]]\nname = \"list\"\nurl = '/list/'\n",
+        )
+        .expect("valid toml");
+        RuleSets::compile(&file.rule).expect("valid rules")
+    }
+
+    #[test]
+    fn a_forced_rule_set_applies_to_any_url() {
+        let page = Url::parse("http://shop.test/about").expect("url");
+        assert!(sets().select(&page).is_none());
+        let forced = sets().forced("list").expect("known name");
+        assert_eq!(forced.select(&page).map(|s| &*s.name), Some("list"));
+        assert_eq!(forced.sets().len(), 1);
+    }
+
+    #[test]
+    fn an_unknown_forced_name_lists_the_known_ones() {
+        let e = sets().forced("item").expect_err("unknown").to_string();
+        assert!(e.contains(r#""item""#), "{e}");
+        assert!(e.contains(r#"known: "book", "list""#), "{e}");
+        let e = RuleSets::default()
+            .forced("item")
+            .expect_err("no rules")
+            .to_string();
+        assert!(e.contains("no [[rule]] tables"), "{e}");
     }
 }

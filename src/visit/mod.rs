@@ -9,7 +9,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Instant;
 
-use reqwest::header::{CONTENT_TYPE, LOCATION};
+use reqwest::header::{CONTENT_TYPE, HeaderMap, LOCATION};
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
@@ -25,7 +25,7 @@ use crate::scope::Scope;
 const ROBOTS_REDIRECTS: usize = 5;
 /// RFC 9309 section 2.5: parse at least 500 KiB.
 const ROBOTS_MAX_BYTES: u64 = 512 * 1024;
-const MAX_REDIRECTS: u32 = 10;
+const MAX_REDIRECTS: usize = 10;
 /// Bodies larger than this are parsed on the blocking pool, so one huge page
 /// does not stall the async workers.
 const INLINE_PARSE_BYTES: usize = 256 * 1024;
@@ -62,6 +62,19 @@ pub struct Visit {
     pub other_scheme: u64,
     /// Links no `follow` selector of the page's rule set picked.
     pub not_selected: u64,
+    /// The redirects followed to reach the final URL, in order.
+    pub redirects: Vec<Redirect>,
+    /// The headers of the last response received (`None` when no response).
+    pub headers: Option<HeaderMap>,
+    /// The encoding an HTML page was decoded with (an `encoding_rs` name).
+    pub charset: Option<&'static str>,
+}
+
+/// One redirect followed: the URL requested and the 3xx status it answered.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Redirect {
+    pub url: Url,
+    pub status: u16,
 }
 
 struct Hop {
@@ -70,7 +83,8 @@ struct Hop {
     response: Option<Response>,
     error: Option<PageError>,
     retries: u32,
-    redirects: u32,
+    /// Redirects followed before this hop.
+    chain: Vec<Redirect>,
 }
 
 pub(crate) fn error(kind: ErrorKind, message: impl Into<String>) -> Option<PageError> {
@@ -97,7 +111,7 @@ impl Visitor {
                 response: None,
                 error: error(ErrorKind::RobotsDenied, "robots.txt disallows this URL"),
                 retries: 0,
-                redirects: 0,
+                chain: Vec::new(),
             }
         };
         let elapsed_ms = started.elapsed().as_millis() as u64;
@@ -114,13 +128,16 @@ impl Visitor {
             title: None,
             links: 0,
             retries: hop.retries,
-            redirects: hop.redirects,
+            redirects: u32::try_from(hop.chain.len()).unwrap_or(u32::MAX),
             error: hop.error,
             rule: None,
             data: None,
             incomplete: None,
         };
-        let mut visit = Visit::default();
+        let mut visit = Visit {
+            redirects: hop.chain,
+            ..Visit::default()
+        };
         if let Some(resp) = hop.response {
             record.bytes = resp.body.len() as u64;
             record.content_type = resp.header(CONTENT_TYPE).map(str::to_string);
@@ -130,6 +147,7 @@ impl Visitor {
                 self.extract_links(&resp, &hop.url, depth, &mut record, &mut visit)
                     .await;
             }
+            visit.headers = Some(resp.headers);
         }
         visit.record = Some(record);
         visit
@@ -139,8 +157,8 @@ impl Visitor {
     async fn follow(&self, mut url: Url) -> Hop {
         let mut seen: HashSet<String> = HashSet::new();
         let mut retries = 0;
-        let mut redirects = 0;
-        loop {
+        let mut chain = Vec::new();
+        let mut hop = loop {
             seen.insert(url.as_str().to_string());
             let origin = origin_key(&url);
             let fetched = self
@@ -154,13 +172,13 @@ impl Visitor {
                 response: None,
                 error: None,
                 retries,
-                redirects,
+                chain: Vec::new(),
             };
             let resp = match fetched.result {
                 Ok(r) => r,
                 Err(e) => {
                     hop.error = error(e.kind(), e.to_string());
-                    return hop;
+                    break hop;
                 }
             };
             hop.status = Some(resp.status);
@@ -172,9 +190,10 @@ impl Visitor {
                     format!("HTTP {} after {} retries", resp.status, fetched.retries),
                 );
             }
+            let status = resp.status;
             hop.response = Some(resp);
             let (true, Some(location)) = (is_redirect, location) else {
-                return hop;
+                break hop;
             };
             let mut next = match url.join(location.trim()) {
                 Ok(n) => n,
@@ -183,11 +202,11 @@ impl Visitor {
                         ErrorKind::Request,
                         format!("bad Location {location:?}: {e}"),
                     );
-                    return hop;
+                    break hop;
                 }
             };
             canonicalize(&mut next, self.query);
-            let refused = if redirects >= MAX_REDIRECTS {
+            let refused = if chain.len() >= MAX_REDIRECTS {
                 Some((
                     ErrorKind::TooManyRedirects,
                     format!("more than {MAX_REDIRECTS} redirects"),
@@ -216,11 +235,13 @@ impl Visitor {
             };
             if let Some((kind, message)) = refused {
                 hop.error = error(kind, message);
-                return hop;
+                break hop;
             }
-            redirects += 1;
+            chain.push(Redirect { url, status });
             url = next;
-        }
+        };
+        hop.chain = chain;
+        hop
     }
 
     async fn extract_links(
@@ -267,6 +288,7 @@ impl Visitor {
                 Err(_) => return,
             }
         };
+        visit.charset = Some(found.charset);
         record.title = found.title;
         record.rule = found.rule;
         if let Some(fields) = found.fields {
@@ -293,8 +315,9 @@ impl Visitor {
         visit.not_selected = found.not_selected as u64;
     }
 
-    /// The robots.txt verdict for `url`, fetching the origin's file once.
-    async fn allowed(&self, url: &Url) -> bool {
+    /// The robots.txt verdict for `url`, fetching the origin's file once;
+    /// always true when robots.txt is not respected.
+    pub async fn allowed(&self, url: &Url) -> bool {
         if !self.respect_robots {
             return true;
         }
