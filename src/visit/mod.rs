@@ -13,6 +13,7 @@ use reqwest::header::{CONTENT_TYPE, LOCATION};
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
+use crate::exchange::Exchange;
 use crate::extract::{self, ExtractOptions, Page};
 use crate::fetch::{Fetcher, Response};
 use crate::frontier::{Candidate, QueryPolicy, UrlKind, canonicalize, origin_key};
@@ -41,6 +42,9 @@ pub struct Visitor {
     /// Sitemaps named by robots.txt files read since the last
     /// [`Visitor::take_sitemaps`].
     pub found_sitemaps: std::sync::Mutex<Vec<Url>>,
+    /// Keep each page's raw exchange in [`Visit::exchange`] (archival
+    /// output); the fetcher must keep requests too.
+    pub keep_exchanges: bool,
 }
 
 /// What visiting one URL produced.
@@ -58,6 +62,8 @@ pub struct Visit {
     pub nofollow: u64,
     /// Links with a scheme we never request (mailto:, javascript:, ...).
     pub other_scheme: u64,
+    /// The last hop's request and response, when exchanges are kept.
+    pub exchange: Option<Box<Exchange>>,
 }
 
 struct Hop {
@@ -125,6 +131,9 @@ impl Visitor {
             if record.error.is_none() && (200..300).contains(&resp.status) {
                 self.extract_links(&resp, &hop.url, depth, &mut record, &mut visit)
                     .await;
+            }
+            if self.keep_exchanges {
+                visit.exchange = Exchange::from_response(hop.url, resp).map(Box::new);
             }
         }
         visit.record = Some(record);
