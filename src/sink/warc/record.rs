@@ -62,6 +62,15 @@ fn push_header(out: &mut Vec<u8>, name: &[u8], value: &[u8]) {
     out.extend_from_slice(b"\r\n");
 }
 
+/// The version the request went out with: the client sends HTTP/1.1 on
+/// an HTTP/1 connection whatever version the server answers with.
+pub fn request_version(response: Version) -> &'static str {
+    match response {
+        Version::HTTP_2 | Version::HTTP_3 => http_version(response),
+        _ => "HTTP/1.1",
+    }
+}
+
 /// The request as sent: request line (origin form), headers, blank line.
 /// A GET has no body.
 pub fn request_block(ex: &Exchange) -> Vec<u8> {
@@ -71,7 +80,7 @@ pub fn request_block(ex: &Exchange) -> Vec<u8> {
         target.push('?');
         target.push_str(q);
     }
-    out.extend_from_slice(format!("GET {target} {}\r\n", http_version(ex.version)).as_bytes());
+    out.extend_from_slice(format!("GET {target} {}\r\n", request_version(ex.version)).as_bytes());
     for (name, value) in &ex.request_headers {
         push_header(&mut out, name.as_str().as_bytes(), value.as_bytes());
     }
@@ -179,6 +188,15 @@ mod tests {
             block,
             b"GET /a/b?c=d HTTP/1.1\r\naccept: */*\r\nhost: 127.0.0.1:8080\r\n\r\n"
         );
+    }
+
+    #[test]
+    fn an_http_1_0_answer_still_had_an_http_1_1_request() {
+        let mut ex = exchange(&[], "");
+        ex.version = Version::HTTP_10;
+        assert!(request_block(&ex).starts_with(b"GET /a/b?c=d HTTP/1.1\r\n"));
+        let (block, _) = response_block(&ex);
+        assert!(block.starts_with(b"HTTP/1.0 200 OK\r\n"));
     }
 
     #[test]
