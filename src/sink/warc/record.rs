@@ -97,7 +97,7 @@ const WIRE_HEADERS: [(&str, &str); 2] = [
 ];
 
 /// The response with its body as stored: status line, the headers (see
-/// [`WIRE_HEADERS`]; `Content-Length` states the stored body's length, the
+/// `WIRE_HEADERS`; `Content-Length` states the stored body's length, the
 /// original kept as `X-Archive-Orig-Content-Length` when it differed),
 /// blank line, body. Returns the block and where the body starts.
 pub fn response_block(ex: &Exchange) -> (Vec<u8>, usize) {
