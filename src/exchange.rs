@@ -24,7 +24,8 @@ pub struct Exchange {
     pub version: reqwest::Version,
     pub status: u16,
     pub response_headers: HeaderMap,
-    /// The body after content decoding (the client decompresses).
+    /// The body after content decoding (`Content-Encoding` and chunked
+    /// transfer coding undone); `response_headers` are as received.
     pub body: Bytes,
 }
 

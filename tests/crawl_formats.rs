@@ -6,7 +6,6 @@
 mod support;
 
 use std::collections::{BTreeSet, HashMap};
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::Arc;
@@ -76,28 +75,53 @@ async fn endless_site() -> Server {
     .await
 }
 
-fn gzip(bytes: &[u8]) -> Vec<u8> {
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    gz.write_all(bytes).expect("compress");
-    gz.finish().expect("compress")
+/// The URLs a crawl of [`small_site`] attempts.
+const SMALL_SITE: [&str; 10] = [
+    "/",
+    "/a",
+    "/b?x=1&y=2",
+    "/gzip",
+    "/deflate",
+    "/br",
+    "/zstd",
+    "/notes.txt",
+    "/missing",
+    "/moved",
+];
+
+/// The content codings the client announces, each a path of
+/// [`small_site`].
+const CODINGS: [&str; 4] = ["gzip", "deflate", "br", "zstd"];
+
+async fn encode(coding: &str, bytes: &[u8]) -> Vec<u8> {
+    use async_compression::tokio::bufread::{BrotliEncoder, GzipEncoder, ZlibEncoder, ZstdEncoder};
+    use tokio::io::AsyncReadExt as _;
+    let mut out = Vec::new();
+    let read = match coding {
+        "gzip" => GzipEncoder::new(bytes).read_to_end(&mut out).await,
+        "deflate" => ZlibEncoder::new(bytes).read_to_end(&mut out).await,
+        "br" => BrotliEncoder::new(bytes).read_to_end(&mut out).await,
+        "zstd" => ZstdEncoder::new(bytes).read_to_end(&mut out).await,
+        other => panic!("no coding {other}"),
+    };
+    read.expect("compress");
+    out
 }
 
-/// A small site: HTML pages (one gzip-encoded, one setting a cookie), a
-/// text file, a 404 and a redirect (`/moved` to `/c`). Returns the server and each path's
-/// body as served (decoded).
+/// A small site: HTML pages (one per content coding, one setting a
+/// cookie), a text file, a 404 and a redirect (`/moved` to `/c`). Returns
+/// the server and each path's body as served (decoded).
 async fn small_site() -> (Server, HashMap<String, Vec<u8>>) {
     let mut pages: HashMap<String, Vec<u8>> = HashMap::new();
-    let root = support::html_with_links(
-        "root",
-        &[
-            "/a".into(),
-            "/zipped".into(),
-            "/notes.txt".into(),
-            "/missing".into(),
-            "/moved".into(),
-        ],
+    let links: Vec<String> = SMALL_SITE[1..]
+        .iter()
+        .filter(|p| **p != "/b?x=1&y=2")
+        .map(|p| p.to_string())
+        .collect();
+    pages.insert(
+        "/".into(),
+        support::html_with_links("root", &links).into_bytes(),
     );
-    pages.insert("/".into(), root.into_bytes());
     pages.insert(
         "/a".into(),
         support::html_with_links("a, \"quoted\" — ünïcode", &["/b?x=1&y=2".into()]).into_bytes(),
@@ -106,10 +130,12 @@ async fn small_site() -> (Server, HashMap<String, Vec<u8>>) {
         "/b?x=1&y=2".into(),
         support::html_with_links("b", &[]).into_bytes(),
     );
-    pages.insert(
-        "/zipped".into(),
-        support::html_with_links("zipped", &[]).into_bytes(),
-    );
+    let mut encoded: HashMap<String, Vec<u8>> = HashMap::new();
+    for coding in CODINGS {
+        let body = support::html_with_links(&format!("{coding} — ✓"), &[]).into_bytes();
+        encoded.insert(format!("/{coding}"), encode(coding, &body).await);
+        pages.insert(format!("/{coding}"), body);
+    }
     pages.insert("/notes.txt".into(), b"plain text\r\nwith CRLF\n".to_vec());
     // Reached only through the redirect from /moved.
     pages.insert("/c".into(), support::html_with_links("c", &[]).into_bytes());
@@ -122,20 +148,23 @@ async fn small_site() -> (Server, HashMap<String, Vec<u8>>) {
                 headers.extend(extra);
                 Reply::Full(200, headers, body.to_vec())
             };
+            if let Some(body) = encoded.get(path) {
+                let coding = path.trim_start_matches('/').to_string();
+                return Reply::Full(
+                    200,
+                    vec![
+                        ("content-type", "text/html; charset=utf-8".into()),
+                        ("content-encoding", coding),
+                    ],
+                    body.clone(),
+                );
+            }
             match (path, served.get(path)) {
                 ("/robots.txt", _) => {
                     Reply::Text("text/plain", "User-agent: *\nDisallow:\n".into())
                 }
                 ("/moved", _) => Reply::Redirect(301, "/c".into()),
                 ("/", Some(body)) => html(body, vec![("set-cookie", "session=s1; Path=/".into())]),
-                ("/zipped", Some(body)) => Reply::Full(
-                    200,
-                    vec![
-                        ("content-type", "text/html".into()),
-                        ("content-encoding", "gzip".into()),
-                    ],
-                    gzip(body),
-                ),
                 ("/notes.txt", Some(body)) => Reply::Full(
                     200,
                     vec![("content-type", "text/plain".into())],
@@ -329,18 +358,7 @@ async fn all_four_formats_hold_the_same_pages() {
 
     let jsonl = support::records(&out);
     support::assert_schema_valid(&jsonl);
-    let expected: BTreeSet<String> = [
-        "/",
-        "/a",
-        "/b?x=1&y=2",
-        "/zipped",
-        "/notes.txt",
-        "/missing",
-        "/moved",
-    ]
-    .iter()
-    .map(|p| server.url(p))
-    .collect();
+    let expected: BTreeSet<String> = SMALL_SITE.iter().map(|p| server.url(p)).collect();
     assert_eq!(urls(&jsonl), expected);
 
     // pages.json: the same records, in the same order.
@@ -455,13 +473,22 @@ async fn all_four_formats_hold_the_same_pages() {
         .find(|q| q["uri"] == server.url("/a"))
         .expect("request for /a");
     assert!(a["headers"].to_string().contains("session=s1"), "{a}");
-    // The gzip page is stored decoded, with a length that fits it.
-    let zipped = responses
-        .iter()
-        .find(|r| r["uri"] == server.url("/zipped"))
-        .expect("/zipped");
-    let headers = zipped["headers"].to_string().to_ascii_lowercase();
-    assert!(!headers.contains("\"content-encoding\""), "{headers}");
+    // Encoded pages are stored decoded (compared above), their coding kept
+    // under another name so that readers do not decode them again.
+    for coding in CODINGS {
+        let resp = responses
+            .iter()
+            .find(|r| r["uri"] == server.url(&format!("/{coding}")))
+            .expect("an encoded page");
+        let headers = resp["headers"].to_string().to_ascii_lowercase();
+        assert!(
+            headers.contains(&format!(
+                r#"["x-archive-orig-content-encoding","{coding}"]"#
+            )),
+            "{headers}"
+        );
+        assert!(!headers.contains(r#"["content-encoding""#), "{headers}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -604,25 +631,14 @@ async fn out_dash_streams_jsonl_records_to_stdout() {
         .map(|l| serde_json::from_str(l).expect("each line is a JSON record"))
         .collect();
     support::assert_schema_valid(&records);
-    let expected: BTreeSet<String> = [
-        "/",
-        "/a",
-        "/b?x=1&y=2",
-        "/zipped",
-        "/notes.txt",
-        "/missing",
-        "/moved",
-    ]
-    .iter()
-    .map(|p| server.url(p))
-    .collect();
+    let expected: BTreeSet<String> = SMALL_SITE.iter().map(|p| server.url(p)).collect();
     assert_eq!(urls(&records), expected);
     assert_eq!(
         support::record_for(&records, &server.url("/missing"))["status"],
         404
     );
     assert!(
-        stderr.contains("7 pages in"),
+        stderr.contains("10 pages in"),
         "the summary goes to stderr: {stderr}"
     );
     assert!(stderr.contains("standard output"), "{stderr}");

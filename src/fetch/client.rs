@@ -1,13 +1,13 @@
 //! The one pooled HTTP client of a run: rustls, HTTP/1.1 and HTTP/2 by
-//! ALPN, gzip/brotli/deflate/zstd, our User-Agent and headers, no automatic
-//! redirects.
+//! ALPN, our User-Agent and headers, no automatic redirects. It announces
+//! gzip/brotli/deflate/zstd and leaves decoding to `body`.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
 use reqwest::cookie::Jar;
-use reqwest::header::{ACCEPT, HeaderMap, HeaderName, HeaderValue, USER_AGENT};
+use reqwest::header::{ACCEPT, ACCEPT_ENCODING, HeaderMap, HeaderName, HeaderValue, USER_AGENT};
 use url::Url;
 
 use super::retry::Backoff;
@@ -27,7 +27,8 @@ pub struct FetchConfig {
 }
 
 /// The headers every request carries unless it sets its own: reqwest's
-/// `accept: */*`, our user agent, then the configured headers. reqwest
+/// `accept: */*`, our user agent, the codings `body` decodes, then the
+/// configured headers. reqwest
 /// stores defaults by replacing, so of two `--header`s with one name the
 /// later is sent; building the map the same way keeps it equal to the
 /// client's, for [`super::sent`].
@@ -38,6 +39,10 @@ pub fn default_headers(config: &FetchConfig) -> anyhow::Result<HeaderMap> {
         USER_AGENT,
         HeaderValue::from_str(&config.user_agent)
             .with_context(|| format!("--user-agent {:?} cannot be sent", config.user_agent))?,
+    );
+    headers.insert(
+        ACCEPT_ENCODING,
+        HeaderValue::from_static(super::body::ACCEPT_ENCODING),
     );
     for (k, v) in &config.headers {
         headers.insert(k.clone(), v.clone());
@@ -53,7 +58,13 @@ pub fn build(config: &FetchConfig, jar: Option<Arc<Jar>>) -> anyhow::Result<reqw
         .timeout(config.timeout)
         .connect_timeout(config.connect_timeout)
         .pool_idle_timeout(Duration::from_secs(30))
-        .tcp_nodelay(true);
+        .tcp_nodelay(true)
+        // Bodies are decoded by `body`, which keeps the Content-Encoding
+        // header the client would drop.
+        .no_gzip()
+        .no_brotli()
+        .no_deflate()
+        .no_zstd();
     if let Some(jar) = jar {
         builder = builder.cookie_provider(jar);
     }

@@ -3,29 +3,25 @@
 //! this assembles it the way the HTTP stack does, in the same order:
 //!
 //! 1. the request's own headers;
-//! 2. the client's defaults (`accept: */*`, `user-agent`, then `--header`s,
-//!    a later one of the same name replacing an earlier one), each only if
-//!    the request has no header of that name (reqwest `execute_request`);
-//! 3. `accept-encoding: zstd,gzip,deflate,br` if absent (tower-http's
-//!    decompression layer, for the four codings the client decodes);
-//! 4. `cookie` from the run's jar if absent (reqwest's cookie layer);
-//! 5. `host` if absent, on HTTP/1 only (hyper-util; HTTP/2 carries the
+//! 2. the client's defaults (`accept: */*`, `user-agent`,
+//!    `accept-encoding`, then `--header`s, a later one of the same name
+//!    replacing an earlier one), each only if the request has no header of
+//!    that name (reqwest `execute_request`);
+//! 3. `cookie` from the run's jar if absent (reqwest's cookie layer);
+//! 4. `host` if absent, on HTTP/1 only (hyper-util; HTTP/2 carries the
 //!    authority in a pseudo-header), with the port only when it is not the
 //!    scheme's default.
 //!
-//! Steps 1 to 4 happen before the request is sent ([`before_send`]), so
-//! cookies a response sets are not counted as sent with it; step 5 needs
+//! Steps 1 to 3 happen before the request is sent ([`before_send`]), so
+//! cookies a response sets are not counted as sent with it; step 4 needs
 //! the negotiated version ([`add_host`]). The integration tests compare the
 //! result with what a test server received.
 
 use reqwest::Version;
-use reqwest::header::{ACCEPT_ENCODING, COOKIE, Entry, HOST, HeaderMap, HeaderValue};
+use reqwest::header::{COOKIE, Entry, HOST, HeaderMap, HeaderValue};
 use url::Url;
 
-/// What tower-http announces with gzip, brotli, deflate and zstd enabled.
-pub const ACCEPT_ENCODING_SENT: &str = "zstd,gzip,deflate,br";
-
-/// Steps 1 to 4: `cookies` is what the jar holds for the URL, looked up
+/// Steps 1 to 3: `cookies` is what the jar holds for the URL, looked up
 /// only when the request carries no cookie of its own.
 pub fn before_send(
     request: &HeaderMap,
@@ -38,9 +34,6 @@ pub fn before_send(
             entry.insert(value.clone());
         }
     }
-    if let Entry::Vacant(entry) = headers.entry(ACCEPT_ENCODING) {
-        entry.insert(HeaderValue::from_static(ACCEPT_ENCODING_SENT));
-    }
     if let Entry::Vacant(entry) = headers.entry(COOKIE)
         && let Some(value) = cookies()
     {
@@ -49,7 +42,7 @@ pub fn before_send(
     headers
 }
 
-/// Step 5: the `host` header hyper adds to HTTP/1 requests.
+/// Step 4: the `host` header hyper adds to HTTP/1 requests.
 pub fn add_host(headers: &mut HeaderMap, url: &Url, version: Version) {
     if !matches!(
         version,
@@ -86,18 +79,14 @@ mod tests {
     }
 
     #[test]
-    fn defaults_then_encoding_cookie_and_host_in_order() {
+    fn defaults_then_cookie_and_host_in_order() {
         let url = Url::parse("http://127.0.0.1:8080/a?b").expect("url");
         let mut h = before_send(&HeaderMap::new(), &defaults(), || {
             Some(HeaderValue::from_static("k=v"))
         });
         add_host(&mut h, &url, Version::HTTP_11);
-        assert_eq!(
-            names(&h),
-            ["accept", "user-agent", "accept-encoding", "cookie", "host"]
-        );
+        assert_eq!(names(&h), ["accept", "user-agent", "cookie", "host"]);
         assert_eq!(h[HOST], "127.0.0.1:8080");
-        assert_eq!(h[ACCEPT_ENCODING], ACCEPT_ENCODING_SENT);
     }
 
     #[test]

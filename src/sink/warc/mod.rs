@@ -2,17 +2,18 @@
 //! replay and analysis tools read. A `warcinfo` record first, then for each
 //! fetched page (the last hop of its redirects) a `request` and a
 //! `response` record linked by `WARC-Concurrent-To`. Each record is its own
-//! gzip member, so a reader can seek to any record and a stopped run's
-//! `.part` file holds whole records up to its last write.
+//! gzip member, so a reader can seek to any record.
 //!
-//! The HTTP client decodes `Content-Encoding` (gzip, deflate, brotli,
-//! zstd) and chunked transfer coding before collector sees a body, so the
-//! stored body is the decoded one. `Content-Encoding` and
-//! `Transfer-Encoding` headers still present are written as
-//! `X-Archive-Orig-Content-Encoding` and `X-Archive-Orig-Transfer-Encoding`,
-//! and `Content-Length` gives the stored body's length (a differing
-//! original kept as `X-Archive-Orig-Content-Length`), so readers parse the
-//! body as it is stored. `WARC-Payload-Digest` is the SHA-1 of that body.
+//! Bodies are stored decoded: the fetcher decodes `Content-Encoding`
+//! (gzip, deflate, brotli, zstd; `fetch::body`) and the HTTP client the
+//! chunked transfer coding before a record is made. So the
+//! `Content-Encoding` and `Transfer-Encoding` headers as received are
+//! written as `X-Archive-Orig-Content-Encoding` and
+//! `X-Archive-Orig-Transfer-Encoding`, and `Content-Length` gives the
+//! stored body's length (a differing original kept as
+//! `X-Archive-Orig-Content-Length`), so that readers parse the body as it
+//! is stored. A body in a coding the fetcher does not decode is stored as
+//! received. `WARC-Payload-Digest` is the SHA-1 of that body.
 
 mod record;
 
