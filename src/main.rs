@@ -57,7 +57,7 @@ async fn run(command: Command, stop: CancellationToken) -> ExitCode {
             finish(crawl::run(settings, stop).await, quiet, &out)
         }
         Command::Demo(args) => {
-            let (quiet, out) = (args.quiet, Target::Dir(args.out.clone()));
+            let (quiet, out) = (args.quiet, Target::from_path(args.out.clone()));
             finish(demo::run(args, stop).await, quiet, &out)
         }
         Command::Api(args) => run_api(&args, stop).await,
