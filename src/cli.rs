@@ -156,9 +156,16 @@ pub struct DemoArgs {
 #[derive(Debug, Default, Clone, Args, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CrawlOptions {
-    /// Output directory [default: output/crawl-TIMESTAMP]
+    /// Output directory, or `-` for JSONL on standard output [default: output/crawl-TIMESTAMP]
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// Output formats, comma-separated: jsonl, json, csv, warc [default: jsonl]
+    #[arg(long, value_name = "FORMATS")]
+    #[serde(skip)]
+    pub format: Option<String>,
+    /// The config file's `[output]` table (`format` there).
+    #[arg(skip)]
+    pub output: Option<OutputTable>,
     /// Requests in flight at once, all hosts together [default: 64]
     #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub concurrency: Option<i64>,
@@ -247,6 +254,31 @@ pub struct CrawlOptions {
     #[arg(skip)]
     #[serde(default)]
     pub rule: Vec<crate::rules::RuleSpec>,
+}
+
+/// `[output]` in a crawl config file.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutputTable {
+    /// `format = ["jsonl", "csv"]` or `format = "jsonl,csv"`.
+    pub format: Option<FormatNames>,
+}
+
+/// Format names as a TOML list or one comma-separated string.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum FormatNames {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl FormatNames {
+    pub fn names(&self) -> &[String] {
+        match self {
+            Self::One(s) => std::slice::from_ref(s),
+            Self::Many(v) => v,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum, Deserialize)]

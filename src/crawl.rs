@@ -13,6 +13,7 @@ use tokio::sync::{Semaphore, mpsc};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
+use crate::exchange::Exchange;
 use crate::extract::ExtractOptions;
 use crate::fetch::Fetcher;
 use crate::frontier::{
@@ -22,7 +23,7 @@ use crate::politeness::{OriginLimiter, RobotsCache};
 use crate::progress::{self, Counters};
 use crate::record::{ErrorKind, SkipReason, SkipRecord, Summary};
 use crate::settings::CrawlSettings;
-use crate::sink::{self, JsonlSink, Sink, SinkMsg, jsonl::JsonlWriter, part_file};
+use crate::sink::{self, Format, SinkMsg, Target, jsonl::JsonlWriter, part_file};
 use crate::visit::Visitor;
 
 /// Records waiting for the sink thread; beyond this, visiting tasks wait.
@@ -49,25 +50,25 @@ struct Shared {
     log_skipped: bool,
 }
 
-/// Runs a crawl to completion or until `stop` fires. Writes `pages.jsonl`,
-/// `skipped.jsonl` (if asked) and `summary.json` into the output directory.
+/// Runs a crawl to completion or until `stop` fires. Writes one file per
+/// output format (`pages.jsonl` by default), `skipped.jsonl` (if asked) and
+/// `summary.json` into the output directory, or JSONL records alone to
+/// standard output.
 pub async fn run(settings: CrawlSettings, stop: CancellationToken) -> anyhow::Result<Summary> {
     let started_at = chrono::Utc::now();
     let started = Instant::now();
-    std::fs::create_dir_all(&settings.out).with_context(|| {
-        format!(
-            "could not create output directory {}",
-            settings.out.display()
-        )
-    })?;
-    let sinks: Vec<Box<dyn Sink>> = vec![Box::new(
-        JsonlSink::create(&settings.out)
-            .with_context(|| format!("could not write to {}", settings.out.display()))?,
-    )];
-    let skipped_writer = if settings.log_skipped {
-        Some(JsonlWriter::create(&settings.out.join("skipped.jsonl"))?)
-    } else {
-        None
+    let out_dir = match &settings.output.target {
+        Target::Dir(dir) => Some(dir.clone()),
+        Target::Stdout => None,
+    };
+    if let Some(dir) = &out_dir {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("could not create output directory {}", dir.display()))?;
+    }
+    let sinks = sink::open(&settings.output).context("could not create the output")?;
+    let skipped_writer = match &out_dir {
+        Some(dir) if settings.log_skipped => Some(JsonlWriter::create(&dir.join("skipped.jsonl"))?),
+        _ => None,
     };
     let (tx, rx) = mpsc::channel(SINK_QUEUE);
     let sink_thread = sink::spawn(sinks, skipped_writer, rx);
@@ -194,7 +195,9 @@ pub async fn run(settings: CrawlSettings, stop: CancellationToken) -> anyhow::Re
             skips.0[i].load(Ordering::Relaxed),
         );
     }
-    write_summary(&settings.out, &summary)?;
+    if let Some(dir) = &out_dir {
+        write_summary(dir, &summary)?;
+    }
     if let Some(e) = failure {
         return Err(e);
     }
@@ -208,8 +211,10 @@ pub fn visitor(
     limiter: Arc<OriginLimiter>,
     stop: CancellationToken,
 ) -> anyhow::Result<Visitor> {
+    // Archival output needs every request and response as exchanged.
+    let keep_exchanges = settings.output.wants(Format::Warc);
     Ok(Visitor {
-        fetcher: Fetcher::new(&settings.fetch)?,
+        fetcher: Fetcher::new(&settings.fetch)?.keep_requests(keep_exchanges),
         limiter,
         robots: RobotsCache::new(&settings.fetch.user_agent),
         scope: settings.scope.clone(),
@@ -221,6 +226,7 @@ pub fn visitor(
         query: settings.query,
         stop,
         found_sitemaps: Default::default(),
+        keep_exchanges,
     })
 }
 
@@ -268,7 +274,7 @@ async fn handle(shared: &Shared, lease: Lease) -> anyhow::Result<()> {
             .error
             .as_ref()
             .is_some_and(|e| e.kind != ErrorKind::RobotsDenied);
-    write_record(shared, record).await?;
+    write_record(shared, record, visit.exchange).await?;
     let done = if requested {
         Done::Fetched
     } else {
@@ -298,7 +304,7 @@ async fn handle_sitemap(shared: &Shared, lease: Lease) -> anyhow::Result<()> {
         skip(shared, url.to_string(), reason, visit.found_on.clone()).await;
     }
     if let Some(record) = visit.record {
-        write_record(shared, record).await?;
+        write_record(shared, record, None).await?;
     }
     shared.frontier.complete(lease, Done::NotFetched).await?;
     Ok(())
@@ -321,7 +327,11 @@ async fn push_sitemaps(shared: &Shared, sitemaps: Vec<url::Url>) -> anyhow::Resu
     push(shared, batch).await
 }
 
-async fn write_record(shared: &Shared, record: crate::record::PageRecord) -> anyhow::Result<()> {
+async fn write_record(
+    shared: &Shared,
+    record: crate::record::PageRecord,
+    exchange: Option<Box<Exchange>>,
+) -> anyhow::Result<()> {
     let c = &shared.counters;
     c.pages.fetch_add(1, Ordering::Relaxed);
     c.bytes.fetch_add(record.bytes, Ordering::Relaxed);
@@ -330,7 +340,7 @@ async fn write_record(shared: &Shared, record: crate::record::PageRecord) -> any
     }
     shared
         .sink
-        .send(SinkMsg::Page(Box::new(record), None))
+        .send(SinkMsg::Page(Box::new(record), exchange))
         .await
         .context("the output writer stopped")
 }

@@ -7,6 +7,8 @@ use bytes::Bytes;
 use reqwest::header::HeaderMap;
 use url::Url;
 
+use crate::fetch::Response;
+
 /// The request collector sent and the response it got for one page (the
 /// last hop of its redirects).
 #[derive(Debug)]
@@ -22,6 +24,26 @@ pub struct Exchange {
     pub version: reqwest::Version,
     pub status: u16,
     pub response_headers: HeaderMap,
-    /// The body after content decoding (the client decompresses).
+    /// The body after content decoding (`Content-Encoding` and chunked
+    /// transfer coding undone); `response_headers` are as received.
     pub body: Bytes,
+}
+
+impl Exchange {
+    /// The exchange behind a response, if the fetcher kept its request
+    /// ([`crate::fetch::Fetcher::keep_requests`]). `url` is the URL
+    /// requested (the last hop).
+    pub fn from_response(url: Url, response: Response) -> Option<Self> {
+        let sent = response.sent?;
+        Some(Self {
+            url,
+            date: sent.at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            remote_addr: response.remote_addr,
+            request_headers: sent.headers,
+            version: response.version,
+            status: response.status,
+            response_headers: response.headers,
+            body: response.body,
+        })
+    }
 }

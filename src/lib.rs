@@ -2,8 +2,9 @@
 //!
 //! ```text
 //! seeds ─► frontier ─► politeness ─► fetch ─► extract ─► sink
-//!             ▲     (gate: robots,   (pooled   (links,     (pages.jsonl,
-//!             │      rate, caps)      client)   title)      summary.json)
+//!             ▲     (gate: robots,   (pooled   (links,     (pages.jsonl/
+//!             │      rate, caps)      client)   title)      json/csv/warc.gz,
+//!             │                                             summary.json)
 //!             └────────── new in-scope links ◄──┘
 //! ```
 //!

@@ -9,6 +9,7 @@ use tokio_util::sync::CancellationToken;
 
 use collector::cli::{Cli, Command};
 use collector::record::Summary;
+use collector::sink::Target;
 use collector::{api, crawl, demo, net, preview, progress, settings, shutdown};
 
 const FAILED: u8 = 1;
@@ -52,11 +53,11 @@ async fn run(command: Command, stop: CancellationToken) -> ExitCode {
                     return ExitCode::from(BAD_INPUT);
                 }
             };
-            let (quiet, out) = (settings.quiet, settings.out.clone());
+            let (quiet, out) = (settings.quiet, settings.output.target.clone());
             finish(crawl::run(settings, stop).await, quiet, &out)
         }
         Command::Demo(args) => {
-            let (quiet, out) = (args.quiet, args.out.clone());
+            let (quiet, out) = (args.quiet, Target::from_path(args.out.clone()));
             finish(demo::run(args, stop).await, quiet, &out)
         }
         Command::Fetch(args) => run_fetch(&args, stop).await,
@@ -191,7 +192,7 @@ fn finish_tool(result: anyhow::Result<u8>) -> ExitCode {
     }
 }
 
-fn finish(result: anyhow::Result<Summary>, quiet: bool, out: &std::path::Path) -> ExitCode {
+fn finish(result: anyhow::Result<Summary>, quiet: bool, out: &Target) -> ExitCode {
     match result {
         Ok(summary) => {
             if !quiet {

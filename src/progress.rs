@@ -90,7 +90,7 @@ fn status_line(c: &Counters, queue: &QueueProbe, elapsed: Duration) -> String {
 }
 
 /// The closing summary for people.
-pub fn print_summary(s: &Summary, out: &std::path::Path) {
+pub fn print_summary(s: &Summary, out: &dyn std::fmt::Display) {
     let statuses: Vec<String> = s
         .by_status
         .iter()
@@ -126,5 +126,5 @@ pub fn print_summary(s: &Summary, out: &std::path::Path) {
     if !skipped.is_empty() {
         eprintln!("  not fetched  {}", skipped.join(", "));
     }
-    eprintln!("  output  {}", out.display());
+    eprintln!("  output  {out}");
 }

@@ -20,6 +20,7 @@ use crate::politeness::LimiterConfig;
 use crate::rules::RuleSets;
 use crate::scope::Scope;
 use crate::seeds;
+use crate::sink::format::{self, Output, Target};
 
 pub const DEFAULT_USER_AGENT: &str = concat!(
     "collector/",
@@ -32,7 +33,7 @@ pub struct CrawlSettings {
     pub seeds: Vec<Url>,
     /// Sitemaps to read from the start (`--sitemap`).
     pub sitemaps: Vec<Url>,
-    pub out: PathBuf,
+    pub output: Output,
     pub concurrency: usize,
     pub limiter: LimiterConfig,
     pub fetch: FetchConfig,
@@ -107,6 +108,8 @@ pub fn merge(cli: CrawlOptions, file: CrawlOptions) -> CrawlOptions {
     }
     CrawlOptions {
         out: cli.out.or(file.out),
+        format: cli.format.or(file.format),
+        output: cli.output.or(file.output),
         concurrency: cli.concurrency.or(file.concurrency),
         per_host: cli.per_host.or(file.per_host),
         rate: cli.rate.or(file.rate),
@@ -178,6 +181,17 @@ pub(crate) fn header(line: &str) -> anyhow::Result<(HeaderName, HeaderValue)> {
     Ok((name, value))
 }
 
+/// `--format` wins over `[output] format`; standard output takes JSONL only.
+fn output(o: &CrawlOptions) -> anyhow::Result<Output> {
+    let formats = match (&o.format, o.output.as_ref().and_then(|t| t.format.as_ref())) {
+        (Some(flag), _) => format::parse_list(&[flag]).context("--format")?,
+        (None, Some(names)) => format::parse_list(names.names()).context("[output] format")?,
+        (None, None) => vec![format::Format::Jsonl],
+    };
+    let target = Target::from_path(o.out.clone().unwrap_or_else(default_out));
+    Output::new(target, formats, o.log_skipped).map_err(anyhow::Error::msg)
+}
+
 fn default_out() -> PathBuf {
     let stamp = chrono::Local::now().format("%Y%m%d-%H%M%S");
     PathBuf::from("output").join(format!("crawl-{stamp}"))
@@ -193,6 +207,9 @@ pub fn build(o: CrawlOptions, seeds: Vec<Url>) -> anyhow::Result<CrawlSettings> 
         }
         r => r,
     };
+    let rules = Arc::new(RuleSets::compile(&o.rule)?);
+    let mut output = output(&o)?;
+    output.columns = rules.columns();
     let max_pages = non_negative("max-pages", o.max_pages)?;
     let max_depth =
         non_negative("max-depth", o.max_depth)?.map(|d| u32::try_from(d).unwrap_or(u32::MAX));
@@ -258,7 +275,7 @@ pub fn build(o: CrawlOptions, seeds: Vec<Url>) -> anyhow::Result<CrawlSettings> 
     Ok(CrawlSettings {
         seeds,
         sitemaps,
-        out: o.out.unwrap_or_else(default_out),
+        output,
         concurrency: usize::try_from(concurrency).unwrap_or(usize::MAX),
         limiter: LimiterConfig {
             per_host: u32::try_from(per_host).unwrap_or(u32::MAX),
@@ -293,7 +310,7 @@ pub fn build(o: CrawlOptions, seeds: Vec<Url>) -> anyhow::Result<CrawlSettings> 
         progress: o.progress.unwrap_or_default(),
         quiet: o.quiet,
         grace: Duration::from_secs(10),
-        rules: Arc::new(RuleSets::compile(&o.rule)?),
+        rules,
     })
 }
 
@@ -383,5 +400,32 @@ mod tests {
         assert_eq!(m.concurrency, Some(9));
         assert_eq!(m.per_host, Some(2));
         assert_eq!(m.include, ["a"]);
+    }
+
+    #[test]
+    fn output_formats_from_flag_or_file() {
+        use crate::sink::Format;
+        let list = parse_file("[output]\nformat = [\"jsonl\", \"csv\"]\n").expect("list");
+        let one = parse_file("[output]\nformat = \"warc, json\"\n").expect("string");
+        let s = build(merge(CrawlOptions::default(), list.clone()), seeds()).expect("valid");
+        assert_eq!(s.output.formats, [Format::Jsonl, Format::Csv]);
+        let s = build(merge(CrawlOptions::default(), one), seeds()).expect("valid");
+        assert_eq!(s.output.formats, [Format::Warc, Format::Json]);
+        let cli = CrawlOptions {
+            format: Some("json".into()),
+            ..Default::default()
+        };
+        let s = build(merge(cli, list), seeds()).expect("valid");
+        assert_eq!(s.output.formats, [Format::Json]);
+        let s = build(CrawlOptions::default(), seeds()).expect("valid");
+        assert_eq!(s.output.formats, [Format::Jsonl]);
+
+        let bad = parse_file("[output]\nformat = [\"xml\"]\n").expect("parses");
+        let e = format!("{:#}", build(bad, seeds()).expect_err("unknown"));
+        assert!(e.contains("[output] format") && e.contains("xml"), "{e}");
+        let e = parse_file("format = \"csv\"\n").expect_err("top-level key");
+        assert!(e.to_string().contains("format"), "{e}");
+        let e = parse_file("[output]\nformats = \"csv\"\n").expect_err("unknown key");
+        assert!(e.to_string().contains("formats"), "{e}");
     }
 }

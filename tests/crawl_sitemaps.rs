@@ -165,3 +165,50 @@ async fn a_sitemap_given_on_the_command_line_is_read() {
         "three pages and the sitemap, which does not use up --max-pages"
     );
 }
+
+#[tokio::test]
+async fn a_sitemap_sent_with_a_content_encoding_is_decoded() {
+    use tokio::io::AsyncReadExt as _;
+    let base: Arc<OnceLock<String>> = Arc::default();
+    let b = base.clone();
+    let server = Server::start(
+        "127.0.0.1",
+        Arc::new(move |path, _| {
+            let base = b.get().map_or("", String::as_str);
+            match path {
+                "/robots.txt" => Reply::Status(404),
+                "/sitemap.xml" => {
+                    let urls: Vec<String> = (0..3).map(|i| format!("{base}/p/{i}")).collect();
+                    let xml = urlset(&urls);
+                    let mut br = Vec::new();
+                    let mut encoder =
+                        async_compression::tokio::bufread::BrotliEncoder::new(xml.as_bytes());
+                    futures::executor::block_on(encoder.read_to_end(&mut br)).expect("compress");
+                    Reply::Full(
+                        200,
+                        vec![
+                            ("content-type", "application/xml".into()),
+                            ("content-encoding", "br".into()),
+                        ],
+                        br,
+                    )
+                }
+                _ => Reply::Html("<title>page</title>".into()),
+            }
+        }),
+    )
+    .await;
+    base.set(format!("http://{}", server.addr))
+        .expect("set once");
+    let out = tempfile::tempdir().expect("tempdir");
+    let mut options = support::options(out.path());
+    options.sitemap = vec![server.url("/sitemap.xml")];
+    support::crawl(&[server.url("/")], options).await;
+    for i in 0..3 {
+        assert_eq!(server.count(&format!("/p/{i}")), 1, "/p/{i}");
+    }
+    let records = support::records(out.path());
+    let sitemap = support::record_for(&records, &server.url("/sitemap.xml"));
+    assert_eq!(sitemap["links"], 3);
+    assert!(sitemap["error"].is_null(), "{sitemap}");
+}

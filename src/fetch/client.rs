@@ -1,11 +1,13 @@
 //! The one pooled HTTP client of a run: rustls, HTTP/1.1 and HTTP/2 by
-//! ALPN, gzip/brotli/deflate/zstd, our User-Agent and headers, no automatic
-//! redirects.
+//! ALPN, our User-Agent and headers, no automatic redirects. It announces
+//! gzip/brotli/deflate/zstd and leaves decoding to `body`.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use reqwest::cookie::Jar;
+use reqwest::header::{ACCEPT, ACCEPT_ENCODING, HeaderMap, HeaderName, HeaderValue, USER_AGENT};
 use url::Url;
 
 use super::retry::Backoff;
@@ -24,20 +26,48 @@ pub struct FetchConfig {
     pub backoff: Backoff,
 }
 
-pub fn build(config: &FetchConfig) -> anyhow::Result<reqwest::Client> {
+/// The headers every request carries unless it sets its own: reqwest's
+/// `accept: */*`, our user agent, the codings `body` decodes, then the
+/// configured headers. reqwest
+/// stores defaults by replacing, so of two `--header`s with one name the
+/// later is sent; building the map the same way keeps it equal to the
+/// client's, for [`super::sent`].
+pub fn default_headers(config: &FetchConfig) -> anyhow::Result<HeaderMap> {
     let mut headers = HeaderMap::new();
+    headers.insert(ACCEPT, HeaderValue::from_static("*/*"));
+    headers.insert(
+        USER_AGENT,
+        HeaderValue::from_str(&config.user_agent)
+            .with_context(|| format!("--user-agent {:?} cannot be sent", config.user_agent))?,
+    );
+    headers.insert(
+        ACCEPT_ENCODING,
+        HeaderValue::from_static(super::body::ACCEPT_ENCODING),
+    );
     for (k, v) in &config.headers {
-        headers.append(k.clone(), v.clone());
+        headers.insert(k.clone(), v.clone());
     }
+    Ok(headers)
+}
+
+/// The client, with `jar` as its cookie store when cookies are kept.
+pub fn build(config: &FetchConfig, jar: Option<Arc<Jar>>) -> anyhow::Result<reqwest::Client> {
     let mut builder = reqwest::Client::builder()
-        .user_agent(&config.user_agent)
-        .default_headers(headers)
+        .default_headers(default_headers(config)?)
         .redirect(reqwest::redirect::Policy::none())
         .timeout(config.timeout)
         .connect_timeout(config.connect_timeout)
         .pool_idle_timeout(Duration::from_secs(30))
         .tcp_nodelay(true)
-        .cookie_store(config.cookies);
+        // Bodies are decoded by `body`, which keeps the Content-Encoding
+        // header the client would drop.
+        .no_gzip()
+        .no_brotli()
+        .no_deflate()
+        .no_zstd();
+    if let Some(jar) = jar {
+        builder = builder.cookie_provider(jar);
+    }
     // Only an explicit --proxy is used: proxy variables in the environment
     // would silently change where a crawl's traffic goes.
     if let Some(proxy) = &config.proxy {

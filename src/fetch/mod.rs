@@ -5,11 +5,14 @@
 pub mod body;
 pub mod client;
 pub mod retry;
+pub mod sent;
 
 use std::error::Error as _;
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
+use reqwest::cookie::{CookieStore as _, Jar};
 use reqwest::header::{HeaderMap, RETRY_AFTER};
 use tokio_util::sync::CancellationToken;
 use url::Url;
@@ -120,6 +123,18 @@ pub struct Response {
     pub remote_addr: Option<std::net::SocketAddr>,
     pub headers: HeaderMap,
     pub body: Bytes,
+    /// The request as sent, when the fetcher keeps requests
+    /// ([`Fetcher::keep_requests`]).
+    pub sent: Option<Sent>,
+}
+
+/// A request as it went over the wire (see [`sent`]).
+#[derive(Debug)]
+pub struct Sent {
+    /// When it was sent.
+    pub at: chrono::DateTime<chrono::Utc>,
+    /// Every header, in the order sent.
+    pub headers: HeaderMap,
 }
 
 impl Response {
@@ -140,16 +155,32 @@ pub struct Fetcher {
     max_body: u64,
     retries: u32,
     backoff: Backoff,
+    /// The client's default headers and cookie jar, to tell what a request
+    /// carried.
+    defaults: HeaderMap,
+    jar: Option<Arc<Jar>>,
+    keep_requests: bool,
 }
 
 impl Fetcher {
     pub fn new(config: &FetchConfig) -> anyhow::Result<Self> {
+        let jar = config.cookies.then(|| Arc::new(Jar::default()));
         Ok(Self {
-            client: client::build(config)?,
+            client: client::build(config, jar.clone())?,
             max_body: config.max_body,
             retries: config.retries,
             backoff: config.backoff,
+            defaults: client::default_headers(config)?,
+            jar,
+            keep_requests: false,
         })
+    }
+
+    /// Keeps each request's headers and time in [`Response::sent`], for
+    /// archival output.
+    pub fn keep_requests(mut self, keep: bool) -> Self {
+        self.keep_requests = keep;
+        self
     }
 
     /// One GET, no retry, no redirect.
@@ -171,6 +202,12 @@ impl Fetcher {
         if !matches!(url.scheme(), "http" | "https") {
             return Err(FetchError::Scheme(url.scheme().to_string()));
         }
+        let mut sent = self.keep_requests.then(|| Sent {
+            at: chrono::Utc::now(),
+            headers: sent::before_send(headers, &self.defaults, || {
+                self.jar.as_ref().and_then(|jar| jar.cookies(url))
+            }),
+        });
         let resp = self
             .client
             .get(url.as_str())
@@ -180,6 +217,9 @@ impl Fetcher {
             .map_err(|e| classify(&e))?;
         let status = resp.status().as_u16();
         let version = resp.version();
+        if let Some(sent) = &mut sent {
+            sent::add_host(&mut sent.headers, url, version);
+        }
         let remote_addr = resp.remote_addr();
         let headers = resp.headers().clone();
         let body = body::read_capped(resp, max_body).await?;
@@ -189,6 +229,7 @@ impl Fetcher {
             remote_addr,
             headers,
             body,
+            sent,
         })
     }
 

@@ -1,11 +1,16 @@
-//! JSON Lines: one record per line, the default output format.
+//! JSON Lines: one record per line, the default output format, to
+//! `pages.jsonl` or to standard output (`--out -`). [`JsonlWriter`] also
+//! serves `skipped.jsonl` and the JSON array of `pages.json`.
 
 use std::io::{self, Write};
 use std::path::Path;
 
 use serde::Serialize;
 
+use super::Sink;
 use super::part_file::PartFile;
+use crate::exchange::Exchange;
+use crate::record::PageRecord;
 
 pub struct JsonlWriter {
     file: PartFile,
@@ -59,5 +64,64 @@ impl JsonlWriter {
 
     pub fn commit(self) -> io::Result<()> {
         self.file.commit().map(|_| ())
+    }
+}
+
+/// `pages.jsonl`.
+pub struct JsonlSink(JsonlWriter);
+
+impl JsonlSink {
+    pub fn create(path: &Path) -> io::Result<Self> {
+        JsonlWriter::create(path).map(Self)
+    }
+}
+
+impl Sink for JsonlSink {
+    fn write(&mut self, record: &PageRecord, _exchange: Option<&Exchange>) -> io::Result<()> {
+        self.0.write(record)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.flush()
+    }
+    fn finish(self: Box<Self>) -> io::Result<()> {
+        self.0.commit()
+    }
+}
+
+/// JSONL on standard output: each record is written and flushed whole as
+/// it comes, so a reader at the other end of a pipe sees complete lines
+/// at once.
+pub struct StdoutSink {
+    line: Vec<u8>,
+}
+
+impl StdoutSink {
+    pub fn new() -> Self {
+        Self {
+            line: Vec::with_capacity(1024),
+        }
+    }
+}
+
+impl Default for StdoutSink {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Sink for StdoutSink {
+    fn write(&mut self, record: &PageRecord, _exchange: Option<&Exchange>) -> io::Result<()> {
+        self.line.clear();
+        serde_json::to_writer(&mut self.line, record).map_err(io::Error::other)?;
+        self.line.push(b'\n');
+        let mut out = io::stdout().lock();
+        out.write_all(&self.line)?;
+        out.flush()
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        io::stdout().flush()
+    }
+    fn finish(self: Box<Self>) -> io::Result<()> {
+        io::stdout().flush()
     }
 }

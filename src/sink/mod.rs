@@ -2,18 +2,23 @@
 //! one blocking thread fed by a bounded channel, so slow storage pushes back
 //! on the crawl instead of growing a queue in memory.
 
+pub mod csv;
+pub mod format;
+pub mod json;
 pub mod jsonl;
 pub mod part_file;
+pub mod warc;
 
 use std::io;
-use std::path::Path;
 
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use crate::exchange::Exchange;
 use crate::record::{PageRecord, SkipRecord, Summary};
+pub use format::{Format, Output, Target};
 use jsonl::JsonlWriter;
+pub use jsonl::{JsonlSink, StdoutSink};
 
 /// One output format for page records.
 pub trait Sink: Send {
@@ -26,25 +31,28 @@ pub trait Sink: Send {
     fn finish(self: Box<Self>) -> io::Result<()>;
 }
 
-/// `pages.jsonl`.
-pub struct JsonlSink(JsonlWriter);
-
-impl JsonlSink {
-    pub fn create(dir: &Path) -> io::Result<Self> {
-        JsonlWriter::create(&dir.join("pages.jsonl")).map(Self)
+/// Opens one sink per format: files in the output directory (which must
+/// exist), or JSONL on standard output.
+pub fn open(output: &Output) -> io::Result<Vec<Box<dyn Sink>>> {
+    let dir = match &output.target {
+        Target::Stdout => return Ok(vec![Box::new(StdoutSink::new())]),
+        Target::Dir(dir) => dir,
+    };
+    let mut sinks: Vec<Box<dyn Sink>> = Vec::with_capacity(output.formats.len());
+    for format in &output.formats {
+        let path = dir.join(format.file_name());
+        let with_path = |e: io::Error| io::Error::new(e.kind(), format!("{}: {e}", path.display()));
+        let sink: Box<dyn Sink> = match format {
+            Format::Jsonl => Box::new(JsonlSink::create(&path).map_err(with_path)?),
+            Format::Json => Box::new(json::JsonSink::create(&path).map_err(with_path)?),
+            Format::Csv => {
+                Box::new(csv::CsvSink::create(&path, &output.columns).map_err(with_path)?)
+            }
+            Format::Warc => Box::new(warc::WarcSink::create(&path).map_err(with_path)?),
+        };
+        sinks.push(sink);
     }
-}
-
-impl Sink for JsonlSink {
-    fn write(&mut self, record: &PageRecord, _exchange: Option<&Exchange>) -> io::Result<()> {
-        self.0.write(record)
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        self.0.flush()
-    }
-    fn finish(self: Box<Self>) -> io::Result<()> {
-        self.0.commit()
-    }
+    Ok(sinks)
 }
 
 pub enum SinkMsg {

@@ -75,6 +75,20 @@ impl PartFile {
     }
 }
 
+/// Writes go through the buffer (for writers that own their output, such
+/// as a CSV writer).
+impl Write for PartFile {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.writer.write(buf)
+    }
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        self.writer.write_all(buf)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.writer.flush()
+    }
+}
+
 /// Writes a whole file atomically: `.part`, then rename.
 pub fn write_atomic(target: &Path, bytes: &[u8]) -> io::Result<()> {
     let mut f = PartFile::create(target)?;

@@ -13,6 +13,7 @@ use reqwest::header::{CONTENT_TYPE, HeaderMap, LOCATION};
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
+use crate::exchange::Exchange;
 use crate::extract::{self, ExtractOptions, Page};
 use crate::fetch::{Fetcher, Response};
 use crate::frontier::{Candidate, QueryPolicy, UrlKind, canonicalize, origin_key};
@@ -43,6 +44,9 @@ pub struct Visitor {
     /// Sitemaps named by robots.txt files read since the last
     /// [`Visitor::take_sitemaps`].
     pub found_sitemaps: std::sync::Mutex<Vec<Url>>,
+    /// Keep each page's raw exchange in [`Visit::exchange`] (archival
+    /// output); the fetcher must keep requests too.
+    pub keep_exchanges: bool,
 }
 
 /// What visiting one URL produced.
@@ -62,6 +66,8 @@ pub struct Visit {
     pub other_scheme: u64,
     /// Links no `follow` selector of the page's rule set picked.
     pub not_selected: u64,
+    /// The last hop's request and response, when exchanges are kept.
+    pub exchange: Option<Box<Exchange>>,
     /// The redirects followed to reach the final URL, in order.
     pub redirects: Vec<Redirect>,
     /// The headers of the last response received (`None` when no response).
@@ -147,7 +153,12 @@ impl Visitor {
                 self.extract_links(&resp, &hop.url, depth, &mut record, &mut visit)
                     .await;
             }
-            visit.headers = Some(resp.headers);
+            if self.keep_exchanges {
+                visit.headers = Some(resp.headers.clone());
+                visit.exchange = Exchange::from_response(hop.url, resp).map(Box::new);
+            } else {
+                visit.headers = Some(resp.headers);
+            }
         }
         visit.record = Some(record);
         visit

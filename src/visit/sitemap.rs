@@ -9,7 +9,7 @@ use std::time::Instant;
 use futures::TryStreamExt as _;
 use reqwest::header::CONTENT_TYPE;
 use tokio::sync::mpsc;
-use tokio_util::io::StreamReader;
+use tokio_util::io::{ReaderStream, StreamReader};
 use url::Url;
 
 use super::{Visit, Visitor, error};
@@ -68,15 +68,22 @@ impl Visitor {
                 } else if (200..300).contains(&status) {
                     let bytes = Arc::new(AtomicU64::new(0));
                     let counted = bytes.clone();
-                    let body = resp
-                        .bytes_stream()
-                        .inspect_ok(move |chunk| {
-                            counted.fetch_add(chunk.len() as u64, Ordering::Relaxed);
-                        })
-                        .map_err(std::io::Error::other);
-                    let found = self
-                        .stream_entries(StreamReader::new(body), url, depth, &mut visit, &urls)
-                        .await;
+                    let found = match crate::fetch::body::decoded(resp).await {
+                        Ok(decoded) => {
+                            let body = ReaderStream::new(decoded).inspect_ok(move |chunk| {
+                                counted.fetch_add(chunk.len() as u64, Ordering::Relaxed);
+                            });
+                            self.stream_entries(
+                                StreamReader::new(body),
+                                url,
+                                depth,
+                                &mut visit,
+                                &urls,
+                            )
+                            .await
+                        }
+                        Err(e) => (0, Some(e.to_string())),
+                    };
                     record.bytes = bytes.load(Ordering::Relaxed);
                     record.links = u32::try_from(found.0).unwrap_or(u32::MAX);
                     record.error = found.1.map(|message| crate::record::PageError {

@@ -1,10 +1,12 @@
 //! Test servers on 127.0.0.x that log every request, and helpers to run a
-//! crawl in-process or through the binary.
+//! crawl in-process or through the binary; `warc` reads WARC files back.
 
 #![allow(
     dead_code,
     reason = "each test file uses a different part of the support code"
 )]
+
+pub mod warc;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;

@@ -1,0 +1,43 @@
+//! `pages.json`: one JSON array of records, still one record per line
+//! (`[` before the first, `,` before the others, `]` when finished), so it
+//! is a valid document once complete (`[]` when there were none) and easy
+//! to read line by line.
+
+use std::io;
+use std::path::Path;
+
+use super::Sink;
+use super::jsonl::JsonlWriter;
+use crate::exchange::Exchange;
+use crate::record::PageRecord;
+
+pub struct JsonSink {
+    writer: JsonlWriter,
+    written: u64,
+}
+
+impl JsonSink {
+    pub fn create(path: &Path) -> io::Result<Self> {
+        Ok(Self {
+            writer: JsonlWriter::create(path)?,
+            written: 0,
+        })
+    }
+}
+
+impl Sink for JsonSink {
+    fn write(&mut self, record: &PageRecord, _exchange: Option<&Exchange>) -> io::Result<()> {
+        let prefix: &[u8] = if self.written == 0 { b"[" } else { b"," };
+        self.writer.write_after(prefix, record)?;
+        self.written += 1;
+        Ok(())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.writer.flush()
+    }
+    fn finish(mut self: Box<Self>) -> io::Result<()> {
+        let closing: &[u8] = if self.written == 0 { b"[]\n" } else { b"]\n" };
+        self.writer.write_raw(closing)?;
+        self.writer.commit()
+    }
+}
