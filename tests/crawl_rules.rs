@@ -220,3 +220,99 @@ async fn a_bad_rule_exits_2_naming_rule_and_field_before_any_request() {
     }
     assert!(server.paths().is_empty(), "nothing was fetched");
 }
+
+#[tokio::test]
+async fn books_csv_has_field_columns_in_config_order_quoted_and_guarded() {
+    let server = Server::start("127.0.0.1", books::handler()).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    // The config's [output] table asks for jsonl and csv.
+    support::crawl(&[server.url("/")], job("books.toml", dir.path())).await;
+
+    let mut reader = csv::Reader::from_path(dir.path().join("pages.csv")).expect("pages.csv");
+    let header: Vec<String> = reader
+        .headers()
+        .expect("header row")
+        .iter()
+        .map(str::to_string)
+        .collect();
+    assert_eq!(
+        header,
+        [
+            "url",
+            "status",
+            "page",
+            "books",
+            "title",
+            "price",
+            "in_stock",
+            "rating",
+            "upc",
+            "image",
+            "description",
+            "category"
+        ]
+    );
+    let rows: Vec<csv::StringRecord> = reader
+        .records()
+        .map(|r| r.expect("a well-formed row"))
+        .collect();
+    assert_eq!(rows.len(), support::records(dir.path()).len());
+    let row = |b: &books::Book| {
+        let url = server.url(&books::book_path(b));
+        rows.iter()
+            .find(|r| r.get(0) == Some(url.as_str()))
+            .unwrap_or_else(|| panic!("no row for {url}"))
+    };
+    let cell = |r: &csv::StringRecord, name: &str| {
+        let i = header.iter().position(|h| h == name).expect("column");
+        r.get(i).expect("cell").to_string()
+    };
+
+    let light = row(&books::BOOKS[0]);
+    assert_eq!(cell(light, "status"), "200");
+    assert_eq!(cell(light, "price"), "51.77");
+    assert_eq!(cell(light, "in_stock"), "22");
+    assert_eq!(
+        cell(light, "page"),
+        "",
+        "a listing field, empty on a product"
+    );
+
+    // Spreadsheet formulas are neutralised; the text is otherwise intact.
+    let formula = row(&books::BOOKS[2]);
+    assert_eq!(
+        cell(formula, "title"),
+        format!("'{}", books::BOOKS[2].title)
+    );
+    assert_eq!(
+        cell(formula, "description"),
+        format!("'{}", books::BOOKS[2].description)
+    );
+    // Quotes, commas, newlines and non-ASCII text survive the quoting.
+    let tiger = row(&books::BOOKS[3]);
+    assert_eq!(cell(tiger, "title"), books::BOOKS[3].title);
+    assert_eq!(
+        cell(tiger, "description"),
+        "Line one line two, with a comma",
+        "text fields collapse whitespace"
+    );
+    let raw = std::fs::read_to_string(dir.path().join("pages.csv")).expect("pages.csv");
+    assert!(raw.contains(r#","Tom ""Tiger"", the Cat","#), "{raw}");
+    let cafe = row(&books::BOOKS[4]);
+    assert_eq!(cell(cafe, "title"), books::BOOKS[4].title);
+    // A required field that did not match is an empty cell.
+    let out_of_print = row(&books::BOOKS[5]);
+    assert_eq!(cell(out_of_print, "price"), "");
+
+    let first = rows
+        .iter()
+        .find(|r| cell(r, "page") == "1")
+        .expect("the first listing page");
+    let titles: Vec<&str> = books::BOOKS[..books::BOOKS_PER_PAGE]
+        .iter()
+        .map(|b| b.title)
+        .collect();
+    let listed: Vec<String> =
+        serde_json::from_str(&cell(first, "books")).expect("a many field is a JSON array cell");
+    assert_eq!(listed, titles);
+}
