@@ -91,12 +91,25 @@ fn read_error(e: io::Error) -> FetchError {
 
 /// Reads the whole decoded body, or fails with `TooLarge` once more than
 /// `limit` bytes have come out. Memory stays within `limit` plus one read.
-pub async fn read_capped(resp: reqwest::Response, limit: u64) -> Result<Bytes, FetchError> {
+pub async fn read_capped(mut resp: reqwest::Response, limit: u64) -> Result<Bytes, FetchError> {
     let hint = resp.content_length().unwrap_or(0).min(limit).min(1 << 20);
     let mut buf = BytesMut::with_capacity(usize::try_from(hint).unwrap_or(0));
+    if Coding::of(resp.headers()) == Coding::Identity {
+        // Most bodies: the client's chunks appended as they come, no decoder
+        // and no intermediate reader.
+        while let Some(chunk) = resp.chunk().await.map_err(|e| classify(&e))? {
+            if (buf.len() + chunk.len()) as u64 > limit {
+                return Err(FetchError::TooLarge { limit });
+            }
+            buf.extend_from_slice(&chunk);
+        }
+        return Ok(buf.freeze());
+    }
     let mut body = decoded(resp).await.map_err(read_error)?;
     loop {
-        buf.reserve(64 * 1024);
+        if buf.capacity() - buf.len() < 8 * 1024 {
+            buf.reserve(32 * 1024);
+        }
         let n = body.read_buf(&mut buf).await.map_err(read_error)?;
         if n == 0 {
             return Ok(buf.freeze());
