@@ -16,6 +16,9 @@ pub enum ErrorKind {
     Connect,
     Tls,
     TooLarge,
+    /// Elements nested too deep to build the page's tree: the rule set's
+    /// fields were not extracted (links were).
+    TooDeep,
     RedirectLoop,
     TooManyRedirects,
     /// A redirect led out of scope; the target was not requested.
@@ -39,6 +42,7 @@ impl ErrorKind {
             Self::Connect => "connect",
             Self::Tls => "tls",
             Self::TooLarge => "too_large",
+            Self::TooDeep => "too_deep",
             Self::RedirectLoop => "redirect_loop",
             Self::TooManyRedirects => "too_many_redirects",
             Self::RedirectOutOfScope => "redirect_out_of_scope",

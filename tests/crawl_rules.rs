@@ -316,3 +316,39 @@ async fn books_csv_has_field_columns_in_config_order_quoted_and_guarded() {
         serde_json::from_str(&cell(first, "books")).expect("a many field is a JSON array cell");
     assert_eq!(listed, titles);
 }
+
+#[tokio::test]
+async fn a_page_nested_too_deep_keeps_its_record_and_links_without_fields() {
+    let mut deep = String::from("<!DOCTYPE html><title>deep</title><a href=/ok.html>ok</a>");
+    deep.push_str(&"<div>".repeat(100_000));
+    let pages = std::collections::HashMap::from([
+        ("/deep.html".to_string(), deep),
+        (
+            "/ok.html".to_string(),
+            "<!DOCTYPE html><h1>fine</h1>".to_string(),
+        ),
+    ]);
+    let server = Server::start("127.0.0.1", support::pages(pages)).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut options = support::options(dir.path());
+    options.rule = vec![
+        toml::from_str("name = \"any\"\n[fields]\nheading = { css = \"h1\", required = true }\n")
+            .expect("valid rule"),
+    ];
+    let summary = support::crawl(&[server.url("/deep.html")], options).await;
+    let records = support::records(dir.path());
+    support::assert_schema_valid(&records);
+    let deep = support::record_for(&records, &server.url("/deep.html"));
+    assert_eq!(deep["status"], 200);
+    assert_eq!(deep["error"]["kind"], "too_deep");
+    assert_eq!(deep["rule"], "any");
+    assert_eq!(deep["data"], json!({"heading": null}));
+    assert_eq!(deep["incomplete"], json!(["heading"]));
+    let ok = support::record_for(&records, &server.url("/ok.html"));
+    assert_eq!(
+        ok["data"],
+        json!({"heading": "fine"}),
+        "its link was followed"
+    );
+    assert_eq!(summary.by_error.get("too_deep"), Some(&1));
+}

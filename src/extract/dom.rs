@@ -7,18 +7,32 @@
 use std::collections::HashSet;
 
 use ego_tree::NodeId;
+use ego_tree::iter::Edge;
 use scraper::{ElementRef, Html, Node};
 
 use super::links::{Links, parse_in};
 use super::scan::Tag;
-use super::{ExtractOptions, Extracted, Page, charset};
+use super::{ExtractOptions, Extracted, Page, charset, tree};
 use crate::rules::{self, RuleSet};
 
 /// Extracts links, title and the rule set's fields from an HTML page (the
 /// caller has checked it is HTML).
 pub(crate) fn extract(page: &Page<'_>, opts: &ExtractOptions, set: &RuleSet) -> Extracted {
     let decoded = charset::decode(page.body, page.content_type);
-    let doc = Html::parse_document(&decoded.text);
+    let Some(doc) = tree::parse(&decoded.text) else {
+        let mut extracted = super::extract(page, opts);
+        if set.follow.is_some() {
+            // Which links the selectors allow is unknown: follow none.
+            extracted.not_selected += extracted.links.len();
+            extracted.links.clear();
+        }
+        extracted.fields = Some(rules::unmatched(set));
+        extracted.fields_refused = Some(format!(
+            "elements nest more than {} deep: fields not extracted",
+            tree::MAX_DEPTH
+        ));
+        return extracted;
+    };
     let followable = Followable::new(&doc, set);
     let mut links = Links::default();
     let mut title: Option<ElementRef<'_>> = None;
@@ -37,7 +51,7 @@ pub(crate) fn extract(page: &Page<'_>, opts: &ExtractOptions, set: &RuleSet) -> 
             continue;
         };
         let bears_link = !matches!(tag, Tag::Base | Tag::Meta);
-        if bears_link && !followable.allows(node.id(), &doc) {
+        if bears_link && !followable.allows(node.id()) {
             if element.attr("href").or(element.attr("src")).is_some() {
                 not_selected += 1;
             }
@@ -90,33 +104,65 @@ fn collapse_ascii<'a>(pieces: impl Iterator<Item = &'a str>) -> Option<String> {
     (!out.is_empty()).then_some(out)
 }
 
-/// The elements a rule set's `follow` selectors pick: links inside them
-/// (or being them) are followed. Without `follow`, every link is; with an
-/// empty list, none.
+/// The link elements a rule set's `follow` selectors allow: those inside
+/// (or being) an element a selector picks. Without `follow`, every link is
+/// allowed; with an empty list, none.
 struct Followable {
-    roots: Option<HashSet<NodeId>>,
+    allowed: Option<HashSet<NodeId>>,
 }
 
 impl Followable {
+    /// One walk over the tree, counting the picked elements open around
+    /// each node, so a deeply nested page costs linear time (looking up
+    /// each link's ancestors would be quadratic).
     fn new(doc: &Html, set: &RuleSet) -> Self {
         let Some(follow) = &set.follow else {
-            return Self { roots: None };
+            return Self { allowed: None };
         };
-        let roots = follow
+        let picked: HashSet<NodeId> = follow
             .iter()
             .flat_map(|selector| doc.select(selector).map(|e| e.id()))
             .collect();
-        Self { roots: Some(roots) }
+        let mut allowed = HashSet::new();
+        if picked.is_empty() {
+            return Self {
+                allowed: Some(allowed),
+            };
+        }
+        // The document and any subtree the tree builder left detached.
+        for top in doc.tree.nodes().filter(|n| n.parent().is_none()) {
+            let mut open = 0usize;
+            for edge in top.traverse() {
+                match edge {
+                    Edge::Open(node) => {
+                        if picked.contains(&node.id()) {
+                            open += 1;
+                        }
+                        let bears_link = match node.value() {
+                            Node::Element(e) => {
+                                tag(e.name()).is_some_and(|t| !matches!(t, Tag::Base | Tag::Meta))
+                            }
+                            _ => false,
+                        };
+                        if open > 0 && bears_link {
+                            allowed.insert(node.id());
+                        }
+                    }
+                    Edge::Close(node) => {
+                        if picked.contains(&node.id()) {
+                            open = open.saturating_sub(1);
+                        }
+                    }
+                }
+            }
+        }
+        Self {
+            allowed: Some(allowed),
+        }
     }
 
-    fn allows(&self, id: NodeId, doc: &Html) -> bool {
-        let Some(roots) = &self.roots else {
-            return true;
-        };
-        let Some(node) = doc.tree.get(id) else {
-            return false;
-        };
-        roots.contains(&id) || node.ancestors().any(|a| roots.contains(&a.id()))
+    fn allows(&self, id: NodeId) -> bool {
+        self.allowed.as_ref().is_none_or(|a| a.contains(&id))
     }
 }
 
@@ -197,6 +243,42 @@ mod tests {
         assert_eq!(with_rules.other_scheme, scanner.other_scheme);
         assert_eq!(with_rules.title, scanner.title);
         assert_eq!(with_rules.not_selected, 0);
+    }
+
+    fn nested_links(depth: usize, keep: usize) -> String {
+        let mut html = String::from("<!DOCTYPE html><body>");
+        for i in 0..depth {
+            let class = if i == keep { "keep" } else { "x" };
+            html.push_str(&format!("<section class={class}><a href=/l{i}>l</a>"));
+        }
+        html
+    }
+
+    #[test]
+    fn follow_applies_through_nesting() {
+        let rules = sets("[[rule]]\nname = \"deep\"\nfollow = [\"section.keep\"]\n");
+        let got = run(&rules, nested_links(400, 100).as_bytes(), "text/html");
+        assert_eq!(got.links.len(), 300, "the links inside section.keep");
+        assert_eq!(got.not_selected, 100);
+        assert!(got.fields_refused.is_none());
+    }
+
+    #[test]
+    fn too_deep_pages_keep_their_links_and_lose_their_fields() {
+        let free =
+            sets("[[rule]]\nname = \"d\"\n[rule.fields]\nt = { css = \"a\", required = true }\n");
+        let got = run(&free, nested_links(20_000, 0).as_bytes(), "text/html");
+        assert_eq!(got.links.len(), 20_000, "the scanner's links");
+        let refused = got.fields_refused.expect("refused");
+        assert!(refused.contains("more than 512 deep"), "{refused}");
+        let fields = got.fields.expect("fields reported");
+        assert_eq!(fields.data["t"], serde_json::Value::Null);
+        assert_eq!(fields.missing, ["t"]);
+
+        let restricted = sets("[[rule]]\nname = \"d\"\nfollow = [\"section.keep\"]\n");
+        let got = run(&restricted, nested_links(20_000, 0).as_bytes(), "text/html");
+        assert!(got.links.is_empty(), "unknown selection: nothing followed");
+        assert_eq!(got.not_selected, 20_000);
     }
 
     #[test]

@@ -16,6 +16,7 @@ mod fields;
 mod links;
 mod scan;
 mod sniff;
+mod tree;
 
 use std::sync::Arc;
 
@@ -68,6 +69,10 @@ pub struct Extracted {
     pub rule: Option<Arc<str>>,
     /// What that rule set extracted.
     pub fields: Option<FieldValues>,
+    /// Why the rule set's fields could not be extracted (the page's
+    /// elements nest too deep to build its tree); links come from the
+    /// scanner then.
+    pub fields_refused: Option<String>,
 }
 
 /// Extracts the title and links of an HTML page. Links come from

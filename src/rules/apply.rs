@@ -16,6 +16,32 @@ pub struct FieldValues {
     pub missing: Vec<String>,
 }
 
+impl FieldValues {
+    /// Adds a field's value; `None` is written as `null` (`[]` with
+    /// `many`) and, for a required field, listed as missing.
+    fn record(&mut self, field: &Field, value: Option<Value>) {
+        if value.is_none() && field.required {
+            self.missing.push(field.name.clone());
+        }
+        let empty = if field.many {
+            Value::Array(Vec::new())
+        } else {
+            Value::Null
+        };
+        self.data.insert(field.name.clone(), value.unwrap_or(empty));
+    }
+}
+
+/// The values of a rule set whose page could not be read: every field
+/// empty, every required one missing.
+pub fn unmatched(set: &RuleSet) -> FieldValues {
+    let mut out = FieldValues::default();
+    for field in &set.fields {
+        out.record(field, None);
+    }
+    out
+}
+
 /// Extracts every field of `set` from `doc`; `resolve` turns the values of
 /// `url` fields into absolute URLs (against the page's base URL, queries in
 /// the page's encoding, as its links are).
@@ -35,15 +61,7 @@ pub fn apply(set: &RuleSet, doc: &Html, resolve: &dyn Fn(&str) -> Option<Url>) -
         } else {
             values.next()
         };
-        if value.is_none() && field.required {
-            out.missing.push(field.name.clone());
-        }
-        let empty = if field.many {
-            Value::Array(Vec::new())
-        } else {
-            Value::Null
-        };
-        out.data.insert(field.name.clone(), value.unwrap_or(empty));
+        out.record(field, value);
     }
     out
 }

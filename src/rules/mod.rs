@@ -24,7 +24,7 @@ use regex::Regex;
 use scraper::Selector;
 use url::Url;
 
-pub use apply::{FieldValues, apply};
+pub use apply::{FieldValues, apply, unmatched};
 pub use spec::RuleSpec;
 
 /// What a field takes from the element it selects.

@@ -302,6 +302,9 @@ impl Visitor {
         visit.charset = Some(found.charset);
         record.title = found.title;
         record.rule = found.rule;
+        if let Some(message) = found.fields_refused {
+            record.error = error(ErrorKind::TooDeep, message);
+        }
         if let Some(fields) = found.fields {
             record.data = Some(fields.data);
             record.incomplete = (!fields.missing.is_empty()).then_some(fields.missing);
