@@ -249,6 +249,21 @@ mod tests {
     #[test]
     fn arbitrary_bytes_never_panic() {
         let url = page_url();
+        // Every kind of field, and follow selectors, on the DOM path too.
+        let spec: crate::rules::RuleSpec = toml::from_str(
+            r#"name = "all"
+            follow = ["a", "div > p"]
+            [fields]
+            text = "title"
+            attr = { css = "a", attr = "href", type = "url", many = true }
+            html = { css = "script", html = true }
+            n = { css = "p", regex = '(\d+)', type = "integer", required = true }
+            f = { css = "a", attr = "rel", type = "float" }
+            b = { css = "base", attr = "href", type = "bool" }
+            "#,
+        )
+        .expect("valid rule");
+        let rules = RuleSets::compile(&[spec]).expect("valid rules");
         let mut rng = fastrand::Rng::with_seed(7);
         // Bytes drawn mostly from markup so that random input reaches the
         // tokenizer's deeper states, not only its text path.
@@ -272,6 +287,7 @@ mod tests {
                     url: &url,
                 };
                 let _ = extract(&page, &ExtractOptions::default());
+                let _ = extract_with(&page, &ExtractOptions::default(), Some(&rules));
             }
         }
     }
