@@ -142,6 +142,11 @@ async fn news_config_reads_fields_in_each_page_encoding() {
     assert_eq!(front["rule"], "front");
     let headlines: Vec<&str> = news::ARTICLES.iter().map(|a| a.headline).collect();
     assert_eq!(front["data"]["headlines"], json!(headlines));
+    let articles: Vec<Value> = news::ARTICLES
+        .iter()
+        .map(|a| json!({"headline": a.headline, "url": server.url(a.path)}))
+        .collect();
+    assert_eq!(front["data"]["articles"], json!(articles));
 
     for a in &news::ARTICLES {
         let r = support::record_for(&records, &server.url(a.path));

@@ -48,22 +48,34 @@ pub fn unmatched(set: &RuleSet) -> FieldValues {
 pub fn apply(set: &RuleSet, doc: &Html, resolve: &dyn Fn(&str) -> Option<Url>) -> FieldValues {
     let mut out = FieldValues::default();
     for field in &set.fields {
-        let mut values = doc
-            .select(&field.selector)
-            .filter_map(|element| value(field, element, resolve));
-        let value = if field.many {
-            let all: Vec<Value> = values.collect();
-            if all.is_empty() {
-                None
-            } else {
-                Some(Value::Array(all))
-            }
-        } else {
-            values.next()
-        };
+        let mut missing = Vec::new();
+        let value = field_value(field, doc.select(&field.selector), resolve, &mut missing);
         out.record(field, value);
+        for name in missing {
+            if !out.missing.contains(&name) {
+                out.missing.push(name);
+            }
+        }
     }
     out
+}
+
+/// A field's value from the elements its selector matched: the first with
+/// a value, or all of them with `many`. Required sub-fields of items that
+/// got no value go into `missing` as `field.sub`.
+fn field_value<'a>(
+    field: &Field,
+    matches: impl Iterator<Item = ElementRef<'a>>,
+    resolve: &dyn Fn(&str) -> Option<Url>,
+    missing: &mut Vec<String>,
+) -> Option<Value> {
+    let mut values = matches.filter_map(|element| value(field, element, resolve, missing));
+    if field.many {
+        let all: Vec<Value> = values.collect();
+        (!all.is_empty()).then_some(Value::Array(all))
+    } else {
+        values.next()
+    }
 }
 
 /// One element's value for `field`, or `None` when it has none (attribute
@@ -72,11 +84,28 @@ fn value(
     field: &Field,
     element: ElementRef<'_>,
     resolve: &dyn Fn(&str) -> Option<Url>,
+    missing: &mut Vec<String>,
 ) -> Option<Value> {
     let raw = match &field.take {
         Take::Text => collapse(element.text()),
         Take::Attr(name) => element.value().attr(name)?.trim().to_string(),
         Take::Html => element.inner_html(),
+        Take::Item(sub_fields) => {
+            let mut item = FieldValues::default();
+            for sub in sub_fields {
+                let mut nested = Vec::new();
+                let v = field_value(sub, element.select(&sub.selector), resolve, &mut nested);
+                item.record(sub, v);
+                item.missing.extend(nested);
+            }
+            for name in item.missing {
+                let name = format!("{}.{name}", field.name);
+                if !missing.contains(&name) {
+                    missing.push(name);
+                }
+            }
+            return Some(Value::Object(item.data));
+        }
     };
     let raw = match &field.regex {
         Some(re) => {
@@ -210,6 +239,28 @@ mod tests {
         assert_eq!(got.data["rating"], Value::Null, "£51.77 is not an integer");
         assert_eq!(got.data["reviews"], serde_json::json!([]));
         assert_eq!(got.data["note"], Value::Null);
+    }
+
+    #[test]
+    fn items_are_objects_of_sub_fields() {
+        let got = run(
+            r#"products = { css = "li.pod", many = true, required = true, fields = { title = { css = "a", attr = "title", required = true }, price = { css = ".p", regex = '([0-9.]+)', type = "float" }, link = { css = "a", attr = "href", type = "url" } } }
+            first = { css = "li.pod", fields = { title = "a" } }
+            none = { css = "li.absent", many = true, fields = { title = "a" } }
+            "#,
+            r#"<ul><li class=pod><a href="a.html" title="Alpha">A</a><span class=p>£1.50</span></li>
+               <li class=pod><a href="b.html">B</a></li></ul>"#,
+        );
+        assert_eq!(
+            got.data["products"],
+            serde_json::json!([
+                {"title": "Alpha", "price": 1.5, "link": "http://shop.test/catalogue/item/a.html"},
+                {"title": null, "price": null, "link": "http://shop.test/catalogue/item/b.html"},
+            ])
+        );
+        assert_eq!(got.data["first"], serde_json::json!({"title": "A"}));
+        assert_eq!(got.data["none"], serde_json::json!([]));
+        assert_eq!(got.missing, ["products.title"]);
     }
 
     #[test]

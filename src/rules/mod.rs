@@ -28,7 +28,7 @@ pub use apply::{FieldValues, apply, unmatched};
 pub use spec::RuleSpec;
 
 /// What a field takes from the element it selects.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub enum Take {
     /// The element's text, whitespace collapsed and trimmed.
     Text,
@@ -36,6 +36,9 @@ pub enum Take {
     Attr(String),
     /// The element's inner HTML, as serialised by the parser.
     Html,
+    /// An object of sub-fields, each selected inside the element: one item
+    /// of a list (a product on a listing page).
+    Item(Vec<Field>),
 }
 
 /// The type a field's value is converted to.

@@ -43,6 +43,9 @@ struct FieldSpec {
     kind: Option<String>,
     #[serde(default)]
     required: bool,
+    /// Sub-fields selected inside each matched element.
+    #[serde(default)]
+    fields: Option<toml::Table>,
 }
 
 fn selector(css: &str) -> anyhow::Result<Selector> {
@@ -139,6 +142,7 @@ fn compile_field(name: &str, value: &toml::Value) -> anyhow::Result<Field> {
             regex: None,
             kind: None,
             required: false,
+            fields: None,
         },
         toml::Value::Table(_) => value
             .clone()
@@ -149,6 +153,32 @@ fn compile_field(name: &str, value: &toml::Value) -> anyhow::Result<Field> {
             other.type_str()
         ),
     };
+    if let Some(sub) = &spec.fields {
+        if spec.attr.is_some() || spec.html || spec.regex.is_some() || spec.kind.is_some() {
+            bail!(
+                "`fields` makes an object; `attr`, `html`, `regex` and `type` belong in its sub-fields"
+            );
+        }
+        if sub.is_empty() {
+            bail!("`fields` is empty");
+        }
+        let mut fields = Vec::with_capacity(sub.len());
+        for (sub_name, sub_value) in sub {
+            fields.push(
+                compile_field(sub_name, sub_value)
+                    .with_context(|| format!("sub-field {sub_name:?}"))?,
+            );
+        }
+        return Ok(Field {
+            name: name.to_string(),
+            selector: selector(&spec.css)?,
+            take: Take::Item(fields),
+            many: spec.many,
+            regex: None,
+            kind: Kind::String,
+            required: spec.required,
+        });
+    }
     let take = match (spec.attr, spec.html) {
         (Some(_), true) => bail!("`attr` and `html = true` cannot both be set"),
         (Some(attr), false) if attr.trim().is_empty() => bail!("`attr` is empty"),
@@ -237,9 +267,9 @@ mod tests {
         assert_eq!(book.follow.as_ref().map(Vec::len), Some(2));
         assert_eq!(book.fields[1].kind, Kind::Float);
         assert!(book.fields[1].required);
-        assert_eq!(book.fields[2].take, Take::Attr("src".into()));
+        assert!(matches!(&book.fields[2].take, Take::Attr(a) if a == "src"));
         assert!(book.fields[3].many);
-        assert_eq!(book.fields[4].take, Take::Html);
+        assert!(matches!(book.fields[4].take, Take::Html));
         assert_eq!(
             sets.columns(),
             ["title", "price", "image", "tags", "body", "heading"]
@@ -295,6 +325,18 @@ mod tests {
             e.contains("field \"x\"") && e.contains("got a integer"),
             "{e}"
         );
+
+        let e = error(
+            "[[rule]]\nname = \"b\"\n[rule.fields]\nitems = { css = \"li\", fields = { price = \"p >\" } }\n",
+        );
+        assert!(
+            e.contains("rule \"b\", field \"items\": sub-field \"price\": invalid CSS selector"),
+            "{e}"
+        );
+        let e = error(
+            "[[rule]]\nname = \"b\"\n[rule.fields]\nitems = { css = \"li\", attr = \"id\", fields = { p = \"p\" } }\n",
+        );
+        assert!(e.contains("`fields` makes an object"), "{e}");
 
         let e = error("[[rule]]\nname = \"b\"\n[[rule]]\nname = \"b\"\n");
         assert!(e.contains("defined twice"), "{e}");
