@@ -2,41 +2,13 @@
 
 mod support;
 
-use std::path::Path;
-use std::process::{Command, Output, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use support::binary::{
+    collector, signal, spawn_crawl, spawn_endless_crawl, stderr, summary_json, write,
+};
 use support::{Reply, Server};
-
-fn collector(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_collector"))
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("collector runs")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn write(dir: &Path, name: &str, text: &str) -> String {
-    let p = dir.join(name);
-    std::fs::write(&p, text).expect("write fixture");
-    p.to_string_lossy().into_owned()
-}
-
-/// `collector crawl SEEDS --out OUT` in the background, for signal tests.
-fn spawn_crawl(seeds: &str, out: &Path) -> tokio::process::Child {
-    tokio::process::Command::new(env!("CARGO_BIN_EXE_collector"))
-        .args(["crawl", seeds, "--progress", "never", "--out"])
-        .arg(out)
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("spawn")
-}
 
 #[test]
 fn an_invalid_seed_line_exits_2_naming_file_and_line() {
@@ -47,13 +19,16 @@ fn an_invalid_seed_line_exits_2_naming_file_and_line() {
         "# two seeds\nhttp://127.0.0.1:9/\nnot a url\n",
     );
     let out = dir.path().join("out");
-    let o = collector(&[
-        "crawl",
-        &seeds,
-        "--out",
-        out.to_str().expect("utf-8"),
-        "--quiet",
-    ]);
+    let o = collector(
+        &[
+            "crawl",
+            &seeds,
+            "--out",
+            out.to_str().expect("utf-8"),
+            "--quiet",
+        ],
+        dir.path(),
+    );
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("seeds.txt:3: "), "{}", stderr(&o));
     assert!(!out.exists(), "nothing was started");
@@ -63,25 +38,25 @@ fn an_invalid_seed_line_exits_2_naming_file_and_line() {
 fn bad_options_and_config_keys_exit_2_naming_them() {
     let dir = tempfile::tempdir().expect("tempdir");
     let seeds = write(dir.path(), "seeds.txt", "http://127.0.0.1:9/\n");
-    let o = collector(&["crawl", &seeds, "--concurrency", "0"]);
+    let o = collector(&["crawl", &seeds, "--concurrency", "0"], dir.path());
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("--concurrency"), "{}", stderr(&o));
-    let o = collector(&["crawl", &seeds, "--timeout", "-1"]);
+    let o = collector(&["crawl", &seeds, "--timeout", "-1"], dir.path());
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("--timeout"), "{}", stderr(&o));
 
     let config = write(dir.path(), "crawl.toml", "concurrency = 4\nper_hots = 2\n");
-    let o = collector(&["crawl", &seeds, "--config", &config]);
+    let o = collector(&["crawl", &seeds, "--config", &config], dir.path());
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("per_hots"), "{}", stderr(&o));
     assert!(stderr(&o).contains("crawl.toml"), "{}", stderr(&o));
 
     let config = write(dir.path(), "typed.toml", "max_pages = \"ten\"\n");
-    let o = collector(&["crawl", &seeds, "--config", &config]);
+    let o = collector(&["crawl", &seeds, "--config", &config], dir.path());
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("max_pages"), "{}", stderr(&o));
 
-    let o = collector(&["crawl", "/nonexistent/seeds.txt"]);
+    let o = collector(&["crawl", "/nonexistent/seeds.txt"], dir.path());
     assert_eq!(o.status.code(), Some(2));
     assert!(
         stderr(&o).contains("/nonexistent/seeds.txt"),
@@ -94,13 +69,16 @@ fn bad_options_and_config_keys_exit_2_naming_them() {
 fn the_demo_crawls_the_built_in_site() {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("demo");
-    let o = collector(&[
-        "demo",
-        "--out",
-        out.to_str().expect("utf-8"),
-        "--pages",
-        "120",
-    ]);
+    let o = collector(
+        &[
+            "demo",
+            "--out",
+            out.to_str().expect("utf-8"),
+            "--pages",
+            "120",
+        ],
+        dir.path(),
+    );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let records = support::records(&out);
     support::assert_schema_valid(&records);
@@ -108,9 +86,7 @@ fn the_demo_crawls_the_built_in_site() {
     let missing = records.iter().filter(|r| r["status"] == 404).count();
     assert_eq!(ok, 120);
     assert!(missing > 0, "the demo has broken links");
-    let summary: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).expect("summary"))
-            .expect("JSON");
+    let summary = summary_json(&out);
     assert!(summary["skipped"]["robots_denied"].as_u64() > Some(0));
     assert!(
         stderr(&o).contains("pages in"),
@@ -159,41 +135,16 @@ async fn a_failed_page_makes_exit_status_1() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigint_leaves_complete_output_and_exits_130() {
     // An endless, slow site: the crawl can only end by being interrupted.
-    let server = Server::start(
-        "127.0.0.1",
-        Arc::new(|path, _| {
-            if path == "/robots.txt" {
-                return Reply::Status(404);
-            }
-            let n: u64 = path.trim_start_matches("/n").parse().unwrap_or(0);
-            let links = (1..=4)
-                .map(|k| format!("/n{}", n * 4 + k))
-                .collect::<Vec<_>>();
-            Reply::Delayed(
-                Duration::from_millis(50),
-                Box::new(Reply::Html(support::html_with_links(
-                    &format!("n{n}"),
-                    &links,
-                ))),
-            )
-        }),
-    )
-    .await;
     let dir = tempfile::tempdir().expect("tempdir");
-    let seeds = write(dir.path(), "seeds.txt", &server.url("/n0"));
     let out = dir.path().join("out");
-    let mut child = spawn_crawl(&seeds, &out);
-    let pid = child.id().expect("pid");
+    let out_arg = out.to_str().expect("utf-8");
+    let (_server, mut child) = spawn_endless_crawl(dir.path(), &["--out", out_arg]).await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert!(
         out.join("pages.jsonl.part").exists(),
         "records are being written"
     );
-    let kill = Command::new("kill")
-        .args(["-INT", &pid.to_string()])
-        .status()
-        .expect("kill");
-    assert!(kill.success());
+    signal(&child, "-INT");
     let started = Instant::now();
     let status = tokio::time::timeout(Duration::from_secs(20), child.wait())
         .await
@@ -208,9 +159,7 @@ async fn sigint_leaves_complete_output_and_exits_130() {
         records.len() > 5,
         "pages fetched before the interrupt are kept"
     );
-    let summary: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).expect("summary"))
-            .expect("JSON");
+    let summary = summary_json(&out);
     assert_eq!(summary["interrupted"], true);
     assert_eq!(summary["pages"], records.len());
 }
@@ -232,8 +181,8 @@ async fn a_second_sigint_exits_at_once() {
     let dir = tempfile::tempdir().expect("tempdir");
     let seeds = write(dir.path(), "seeds.txt", &server.url("/slow"));
     let out = dir.path().join("out");
-    let mut child = spawn_crawl(&seeds, &out);
-    let pid = child.id().expect("pid").to_string();
+    let out_arg = out.to_str().expect("utf-8");
+    let mut child = spawn_crawl(&seeds, &["--out", out_arg]);
     // Wait until the slow request is in flight.
     for _ in 0..100 {
         if server.count("/slow") > 0 {
@@ -242,15 +191,9 @@ async fn a_second_sigint_exits_at_once() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     assert_eq!(server.count("/slow"), 1);
-    let interrupt = || {
-        Command::new("kill")
-            .args(["-INT", &pid])
-            .status()
-            .expect("kill")
-    };
-    assert!(interrupt().success());
+    signal(&child, "-INT");
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert!(interrupt().success());
+    signal(&child, "-INT");
     let started = Instant::now();
     let status = tokio::time::timeout(Duration::from_secs(5), child.wait())
         .await

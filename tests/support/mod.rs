@@ -1,14 +1,18 @@
 //! Test servers on 127.0.0.x that log every request, and helpers to run a
-//! crawl in-process or through the binary; `warc` reads WARC files back.
+//! crawl in-process; `binary` runs the binary and reads what it writes,
+//! `sites` holds sites more than one test file crawls, `warc` reads WARC
+//! files back.
 
 #![allow(
     dead_code,
     reason = "each test file uses a different part of the support code"
 )]
 
+pub mod binary;
+pub mod sites;
 pub mod warc;
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -249,6 +253,14 @@ pub fn record_for<'a>(records: &'a [serde_json::Value], url: &str) -> &'a serde_
         .iter()
         .find(|r| r["url"] == url)
         .unwrap_or_else(|| panic!("no record for {url}"))
+}
+
+/// The `url` of each record.
+pub fn urls(records: &[serde_json::Value]) -> BTreeSet<String> {
+    records
+        .iter()
+        .map(|r| r["url"].as_str().expect("url").to_string())
+        .collect()
 }
 
 /// Checks every record against `schema/page-record.json`.
