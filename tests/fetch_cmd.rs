@@ -8,6 +8,7 @@ use std::process::Stdio;
 use std::sync::Arc;
 
 use serde_json::{Value, json};
+use support::binary::write;
 use support::{Handler, Reply, Server};
 
 /// What one run of the binary gave.
@@ -42,12 +43,6 @@ async fn fetch(dir: &Path, args: &[&str]) -> Run {
         report,
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     }
-}
-
-fn write(dir: &Path, name: &str, text: &str) -> String {
-    let path = dir.join(name);
-    std::fs::write(&path, text).expect("write fixture");
-    path.to_string_lossy().into_owned()
 }
 
 fn robots(text: &'static str) -> Reply {
