@@ -126,5 +126,13 @@ pub fn print_summary(s: &Summary, out: &dyn std::fmt::Display) {
     if !skipped.is_empty() {
         eprintln!("  not fetched  {}", skipped.join(", "));
     }
+    if !s.by_rule.is_empty() {
+        let rules: Vec<String> = s.by_rule.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+        eprintln!(
+            "  rule sets  {}; {} incomplete",
+            rules.join(", "),
+            s.incomplete
+        );
+    }
     eprintln!("  output  {out}");
 }

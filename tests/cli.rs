@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use support::binary::{
-    collector, signal, spawn_crawl, spawn_endless_crawl, stderr, summary_json, write,
+    collector, csv_rows, signal, spawn_crawl, spawn_endless_crawl, stderr, summary_json, write,
 };
 use support::{Reply, Server};
 
@@ -88,6 +88,28 @@ fn the_demo_crawls_the_built_in_site() {
     assert!(missing > 0, "the demo has broken links");
     let summary = summary_json(&out);
     assert!(summary["skipped"]["robots_denied"].as_u64() > Some(0));
+    // The built-in job (config/demo.toml) extracts fields from every page.
+    let page = records
+        .iter()
+        .find(|r| {
+            r["url"]
+                .as_str()
+                .is_some_and(|u| u.ends_with("/section-1/page-57.html"))
+        })
+        .expect("page 57 was crawled");
+    assert_eq!(page["rule"], "page");
+    assert_eq!(page["data"]["heading"], "Demo page 57");
+    assert_eq!(page["data"]["number"], 57);
+    assert!(
+        page["data"]["links"]
+            .as_array()
+            .is_some_and(|l| !l.is_empty())
+    );
+    assert_eq!(summary["by_rule"]["page"].as_u64(), Some(ok as u64));
+    assert_eq!(summary["incomplete"], 0);
+    let (header, rows) = csv_rows(&out);
+    assert_eq!(header[..5], ["url", "status", "heading", "number", "links"]);
+    assert_eq!(rows.len(), records.len());
     assert!(
         stderr(&o).contains("pages in"),
         "a human summary is printed"

@@ -16,6 +16,10 @@ use crate::cli::{CrawlOptions, DemoArgs};
 use crate::record::Summary;
 use crate::{crawl, settings};
 
+/// The demo's job: extraction rules and output formats, the same file a
+/// user would pass to `collector crawl --config`.
+const DEMO_JOB: &str = include_str!("../../config/demo.toml");
+
 /// Serves `site` on `listener` until `stop` fires.
 pub async fn serve(listener: TcpListener, site: Arc<site::Site>, stop: CancellationToken) {
     let app = axum::Router::new().fallback(move |uri: Uri| {
@@ -58,7 +62,8 @@ pub async fn run(args: DemoArgs, stop: CancellationToken) -> anyhow::Result<Summ
         quiet: args.quiet,
         ..CrawlOptions::default()
     };
-    let settings = settings::build(options, vec![seed])?;
+    let job = settings::parse_file(DEMO_JOB).context("the built-in config/demo.toml")?;
+    let settings = settings::build(settings::merge(options, job), vec![seed])?;
     let result = crawl::run(settings, stop).await;
     server_stop.cancel();
     let _ = server.await;
