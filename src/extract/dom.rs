@@ -10,6 +10,7 @@ use ego_tree::NodeId;
 use ego_tree::iter::Edge;
 use scraper::{ElementRef, Html, Node};
 
+use super::fields::join_words;
 use super::links::{Links, parse_in};
 use super::scan::Tag;
 use super::{ExtractOptions, Extracted, Page, charset, tree};
@@ -94,13 +95,7 @@ fn tag(name: &str) -> Option<Tag> {
 /// reports titles; `None` when empty.
 fn collapse_ascii<'a>(pieces: impl Iterator<Item = &'a str>) -> Option<String> {
     let whole: String = pieces.collect();
-    let mut out = String::with_capacity(whole.len());
-    for word in whole.split_ascii_whitespace() {
-        if !out.is_empty() {
-            out.push(' ');
-        }
-        out.push_str(word);
-    }
+    let out = join_words(whole.split_ascii_whitespace(), whole.len());
     (!out.is_empty()).then_some(out)
 }
 

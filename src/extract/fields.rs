@@ -6,14 +6,21 @@ use super::entities::{self, Context};
 /// whitespace stripped and collapsed to single spaces; `None` when empty.
 pub(crate) fn title(raw: &str) -> Option<String> {
     let decoded = entities::decode(raw, Context::Text);
-    let mut title = String::with_capacity(decoded.len());
-    for word in decoded.split_ascii_whitespace() {
-        if !title.is_empty() {
-            title.push(' ');
-        }
-        title.push_str(word);
-    }
+    let title = join_words(decoded.split_ascii_whitespace(), decoded.len());
     (!title.is_empty()).then_some(title)
+}
+
+/// Words joined by single spaces: whitespace collapsed and trimmed, with
+/// whichever definition of whitespace split them.
+pub(crate) fn join_words<'a>(words: impl Iterator<Item = &'a str>, capacity: usize) -> String {
+    let mut out = String::with_capacity(capacity);
+    for word in words {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    out
 }
 
 #[cfg(test)]

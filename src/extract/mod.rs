@@ -23,6 +23,7 @@ use std::sync::Arc;
 use url::Url;
 
 use crate::rules::{FieldValues, RuleSets};
+pub(crate) use fields::join_words;
 
 /// A fetched response to extract from.
 pub struct Page<'a> {

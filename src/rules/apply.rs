@@ -5,6 +5,7 @@ use serde_json::{Map, Value};
 use url::Url;
 
 use super::{Field, Kind, RuleSet, Take};
+use crate::extract::join_words;
 
 /// The fields a rule set extracted from one page.
 #[derive(Debug, Default, PartialEq)]
@@ -120,14 +121,7 @@ fn value(
 /// Text pieces joined, whitespace runs collapsed to one space, trimmed.
 fn collapse<'a>(pieces: impl Iterator<Item = &'a str>) -> String {
     let whole: String = pieces.collect();
-    let mut out = String::with_capacity(whole.len());
-    for word in whole.split_whitespace() {
-        if !out.is_empty() {
-            out.push(' ');
-        }
-        out.push_str(word);
-    }
-    out
+    join_words(whole.split_whitespace(), whole.len())
 }
 
 fn convert(kind: Kind, raw: String, resolve: &dyn Fn(&str) -> Option<Url>) -> Option<Value> {
