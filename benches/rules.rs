@@ -87,7 +87,7 @@ fn time(pages: &[(String, Url)], mut f: impl FnMut(&[u8], &Url) -> usize) -> (f6
 
 fn main() {
     let config = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/books.toml");
-    let options = match collector::settings::load_file(&config) {
+    let options = match collector::crawl::settings::load_file(&config) {
         Ok(o) => o,
         Err(e) => {
             eprintln!("{e:#}");

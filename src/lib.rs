@@ -16,8 +16,8 @@
 
 pub mod api;
 pub mod cli;
+pub mod config;
 pub mod crawl;
-pub mod demo;
 pub mod exchange;
 pub mod extract;
 pub mod fetch;
@@ -25,14 +25,7 @@ pub mod frontier;
 pub mod gate;
 pub mod net;
 pub mod politeness;
-pub mod preview;
-pub mod progress;
 pub mod record;
 pub mod rules;
-pub mod scope;
-pub mod seeds;
-pub mod settings;
 pub mod shutdown;
 pub mod sink;
-pub mod sitemap;
-pub mod visit;

@@ -8,9 +8,10 @@ use clap::Parser as _;
 use tokio_util::sync::CancellationToken;
 
 use collector::cli::{Cli, Command};
+use collector::crawl::{demo, preview, progress, settings};
 use collector::record::Summary;
 use collector::sink::Target;
-use collector::{api, crawl, demo, net, preview, progress, settings, shutdown};
+use collector::{api, crawl, net, shutdown};
 
 const FAILED: u8 = 1;
 const BAD_INPUT: u8 = 2;

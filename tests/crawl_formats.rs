@@ -207,7 +207,7 @@ async fn csv_columns_follow_the_output_settings() {
     options.format = Some("csv".into());
     options.max_pages = Some(2);
     let seeds = vec![url::Url::parse(&server.url("/")).expect("url")];
-    let mut settings = collector::settings::build(options, seeds).expect("valid");
+    let mut settings = collector::crawl::settings::build(options, seeds).expect("valid");
     settings.output.columns = vec!["title".into(), "=price".into()];
     let summary = collector::crawl::run(settings, tokio_util::sync::CancellationToken::new())
         .await

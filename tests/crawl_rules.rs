@@ -16,12 +16,12 @@ fn config(name: &str) -> collector::cli::CrawlOptions {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("config")
         .join(name);
-    collector::settings::load_file(&path).expect("the example config is valid")
+    collector::crawl::settings::load_file(&path).expect("the example config is valid")
 }
 
 /// The example config with the test's output directory and quiet output.
 fn job(name: &str, out: &Path) -> collector::cli::CrawlOptions {
-    collector::settings::merge(support::options(out), config(name))
+    collector::crawl::settings::merge(support::options(out), config(name))
 }
 
 #[tokio::test]

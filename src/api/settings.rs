@@ -12,10 +12,10 @@ use reqwest::header::{AUTHORIZATION, HeaderName, HeaderValue};
 
 use super::pull::{Auth, Output, PullSettings, Since};
 use super::{Pointer, Strategy, with_query_param};
+use crate::crawl::settings::{DEFAULT_USER_AGENT, header, seconds};
 use crate::fetch::FetchConfig;
 use crate::fetch::retry::Backoff;
 use crate::politeness::LimiterConfig;
-use crate::settings::{DEFAULT_USER_AGENT, header, seconds};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 #[value(rename_all = "snake_case")]

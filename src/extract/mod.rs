@@ -15,6 +15,7 @@ mod entities;
 mod fields;
 mod links;
 mod scan;
+pub mod sitemap;
 mod sniff;
 mod tree;
 

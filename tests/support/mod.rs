@@ -27,8 +27,8 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use collector::cli::CrawlOptions;
+use collector::crawl::settings;
 use collector::record::Summary;
-use collector::settings;
 
 /// What a test server answers.
 pub enum Reply {

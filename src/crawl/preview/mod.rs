@@ -12,9 +12,9 @@ use tokio_util::sync::CancellationToken;
 use url::Url;
 
 use crate::crawl;
+use crate::crawl::settings::CrawlSettings;
 use crate::frontier::canonicalize;
 use crate::politeness::OriginLimiter;
-use crate::settings::CrawlSettings;
 
 pub use report::{RedirectHop, Report, RobotsVerdict, SkippedLinks};
 
@@ -26,7 +26,7 @@ pub async fn run(
     stop: CancellationToken,
 ) -> anyhow::Result<Option<Report>> {
     let limiter = Arc::new(OriginLimiter::new(settings.limiter.clone()));
-    let visitor = crawl::visitor(settings, limiter, stop.clone())?;
+    let visitor = crawl::run::visitor(settings, limiter, stop.clone())?;
     canonicalize(&mut url, settings.query);
     let visiting = async {
         // The verdict is cached: the visit below asks again without a

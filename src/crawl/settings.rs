@@ -13,13 +13,13 @@ use reqwest::header::{HeaderName, HeaderValue};
 use url::Url;
 
 use crate::cli::{CrawlArgs, CrawlOptions, FetchArgs, ProgressMode};
+use crate::crawl::scope::Scope;
+use crate::crawl::seeds;
 use crate::fetch::FetchConfig;
 use crate::fetch::retry::Backoff;
 use crate::frontier::{Limits, QueryPolicy};
 use crate::politeness::LimiterConfig;
 use crate::rules::RuleSets;
-use crate::scope::Scope;
-use crate::seeds;
 use crate::sink::format::{self, Output, Target};
 
 pub const DEFAULT_USER_AGENT: &str = concat!(
@@ -384,7 +384,7 @@ mod tests {
 
     #[test]
     fn the_example_config_is_valid() {
-        let text = include_str!("../config/crawl.toml");
+        let text = include_str!("../../config/crawl.toml");
         let o = parse_file(text).expect("config/crawl.toml parses");
         build(o, seeds()).expect("config/crawl.toml validates");
     }

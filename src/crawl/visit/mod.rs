@@ -13,6 +13,7 @@ use reqwest::header::{CONTENT_TYPE, HeaderMap, LOCATION};
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
+use crate::crawl::scope::Scope;
 use crate::exchange::Exchange;
 use crate::extract::{self, ExtractOptions, Page};
 use crate::fetch::{Fetcher, Response};
@@ -20,7 +21,6 @@ use crate::frontier::{Candidate, QueryPolicy, UrlKind, canonicalize, origin_key}
 use crate::politeness::{OriginLimiter, RobotsCache, RobotsResponse};
 use crate::record::{ErrorKind, PageError, PageRecord, SkipReason};
 use crate::rules::RuleSets;
-use crate::scope::Scope;
 
 /// RFC 9309 section 2.3.1.2: follow at least five redirects for robots.txt.
 const ROBOTS_REDIRECTS: usize = 5;

@@ -13,9 +13,9 @@ use tokio_util::io::{ReaderStream, StreamReader};
 use url::Url;
 
 use super::{Visit, Visitor, error};
+use crate::extract::sitemap::{Entry, SitemapReader};
 use crate::frontier::{Candidate, UrlKind, canonicalize};
 use crate::record::{ErrorKind, PageRecord};
-use crate::sitemap::{Entry, SitemapReader};
 
 /// URLs handed to the frontier at a time while a sitemap streams in.
 const BATCH: usize = 500;

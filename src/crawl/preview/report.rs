@@ -8,8 +8,8 @@ use reqwest::header::HeaderMap;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use crate::crawl::visit::Visit;
 use crate::record::{PageError, PageRecord, SkipReason};
-use crate::visit::Visit;
 
 /// What a crawl would make of one page. Field order is the printed order.
 #[derive(Debug, Serialize)]
@@ -170,8 +170,8 @@ mod tests {
     use url::Url;
 
     use super::*;
+    use crate::crawl::visit::Redirect;
     use crate::frontier::{Candidate, UrlKind};
-    use crate::visit::Redirect;
 
     fn url(s: &str) -> Url {
         Url::parse(s).expect("test URL")

@@ -13,12 +13,12 @@ use tokio_util::sync::CancellationToken;
 use url::Url;
 
 use crate::cli::{CrawlOptions, DemoArgs};
+use crate::crawl::{self, settings};
 use crate::record::Summary;
-use crate::{crawl, settings};
 
 /// The demo's job: extraction rules and output formats, the same file a
 /// user would pass to `collector crawl --config`.
-const DEMO_JOB: &str = include_str!("../../config/demo.toml");
+const DEMO_JOB: &str = include_str!("../../../config/demo.toml");
 
 /// Serves `site` on `listener` until `stop` fires.
 pub async fn serve(listener: TcpListener, site: Arc<site::Site>, stop: CancellationToken) {

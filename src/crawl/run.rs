@@ -13,6 +13,9 @@ use tokio::sync::{Semaphore, mpsc};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
+use crate::crawl::progress::{self, Counters};
+use crate::crawl::settings::CrawlSettings;
+use crate::crawl::visit::Visitor;
 use crate::exchange::Exchange;
 use crate::extract::ExtractOptions;
 use crate::fetch::Fetcher;
@@ -20,11 +23,8 @@ use crate::frontier::{
     Admission, Candidate, Done, Frontier, Lease, MemoryFrontier, UrlKind, canonicalize,
 };
 use crate::politeness::{OriginLimiter, RobotsCache};
-use crate::progress::{self, Counters};
 use crate::record::{ErrorKind, SkipReason, SkipRecord, Summary};
-use crate::settings::CrawlSettings;
 use crate::sink::{self, Format, SinkMsg, Target, jsonl::JsonlWriter, part_file};
-use crate::visit::Visitor;
 
 /// Records waiting for the sink thread; beyond this, visiting tasks wait.
 const SINK_QUEUE: usize = 1024;

@@ -1,0 +1,15 @@
+//! The crawl wing: settings from flags and files, seeds, scope, visiting
+//! one URL (`visit`), wiring the stages (`run`), progress, and the two
+//! commands built on a crawl's visit: `collector fetch` (`preview`) and
+//! `collector demo`.
+
+pub mod demo;
+pub mod preview;
+pub mod progress;
+pub mod run;
+pub mod scope;
+pub mod seeds;
+pub mod settings;
+pub mod visit;
+
+pub use run::run;
