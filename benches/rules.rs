@@ -94,7 +94,7 @@ fn main() {
             std::process::exit(1);
         }
     };
-    let rules = match RuleSets::compile(&options.rule) {
+    let rules = match RuleSets::compile(options.rule.as_deref().unwrap_or_default()) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("{e:#}");

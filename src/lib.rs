@@ -24,6 +24,7 @@ pub mod fetch;
 pub mod frontier;
 pub mod gate;
 pub mod net;
+pub mod outcome;
 pub mod politeness;
 pub mod record;
 pub mod rules;

@@ -1,58 +1,60 @@
-//! The `collector` binary: parse the command line, run, map the outcome to
-//! an exit code (0 done, 1 some URLs failed, 2 bad input, 130 interrupted).
+//! The `collector` binary: parse the command line, run the command, map
+//! its outcome to an exit code (0 done, 1 some URLs failed, 2 bad input,
+//! 130 interrupted by Ctrl-C, 143 stopped by SIGTERM). Only here.
 
 use std::process::ExitCode;
 
-use anyhow::Context as _;
 use clap::Parser as _;
 use tokio_util::sync::CancellationToken;
 
 use collector::cli::{Cli, Command};
 use collector::crawl::{demo, preview, progress, settings};
+use collector::outcome::Outcome;
 use collector::record::Summary;
+use collector::shutdown::Signals;
 use collector::sink::Target;
-use collector::{api, crawl, net, shutdown};
-
-const FAILED: u8 = 1;
-const BAD_INPUT: u8 = 2;
-const INTERRUPTED: u8 = 130;
+use collector::{api, crawl, net};
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { BAD_INPUT } else { 0 });
+            let outcome = if e.use_stderr() {
+                Outcome::BadInput
+            } else {
+                Outcome::Done
+            };
+            return ExitCode::from(outcome.exit_code(false));
         }
     };
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("collector: could not start the async runtime: {e}");
-            return ExitCode::from(FAILED);
+            return ExitCode::from(Outcome::Failed.exit_code(false));
         }
     };
     let stop = CancellationToken::new();
-    runtime.block_on(async {
+    let signals = Signals::default();
+    let outcome = runtime.block_on(async {
         tokio::select! {
-            code = run(cli.command, stop.clone()) => code,
-            () = shutdown::second_interrupt(stop) => {
-                eprintln!("collector: interrupted again, exiting now");
-                ExitCode::from(INTERRUPTED)
+            outcome = run(cli.command, stop.clone()) => outcome,
+            () = signals.second(stop) => {
+                eprintln!("collector: signalled again, exiting now");
+                Outcome::Interrupted
             }
         }
-    })
+    });
+    ExitCode::from(outcome.exit_code(signals.terminated()))
 }
 
-async fn run(command: Command, stop: CancellationToken) -> ExitCode {
+async fn run(command: Command, stop: CancellationToken) -> Outcome {
     match command {
         Command::Crawl(args) => {
             let settings = match settings::resolve(&args) {
                 Ok(s) => s,
-                Err(e) => {
-                    eprintln!("collector: {e:#}");
-                    return ExitCode::from(BAD_INPUT);
-                }
+                Err(e) => return bad_input(&e),
             };
             let (quiet, out) = (settings.quiet, settings.output.target.clone());
             finish(crawl::run(settings, stop).await, quiet, &out)
@@ -61,155 +63,37 @@ async fn run(command: Command, stop: CancellationToken) -> ExitCode {
             let (quiet, out) = (args.quiet, Target::from_path(args.out.clone()));
             finish(demo::run(args, stop).await, quiet, &out)
         }
-        Command::Fetch(args) => run_fetch(&args, stop).await,
-        Command::Api(args) => run_api(&args, stop).await,
+        Command::Fetch(args) => preview::command(&args, stop).await,
+        Command::Api(args) => api::run::run(&args, stop).await,
         Command::Tcp(c) => finish_tool(net::run_tcp(c, stop).await),
         Command::Udp(c) => finish_tool(net::run_udp(c, stop).await),
         Command::Daytime(c) => finish_tool(net::run_daytime(c, stop).await),
     }
 }
 
-/// `collector fetch URL`: the report on standard output, pretty-printed;
-/// exit 1 when it has an error (robots.txt denial included), 0 whatever
-/// the status of a response received (a 404 page is a page).
-async fn run_fetch(args: &collector::cli::FetchArgs, stop: CancellationToken) -> ExitCode {
-    let (url, settings) = match settings::resolve_fetch(args) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("collector: {e:#}");
-            return ExitCode::from(BAD_INPUT);
-        }
-    };
-    let report = match preview::run(url, &settings, stop).await {
-        Ok(Some(report)) => report,
-        Ok(None) => return ExitCode::from(INTERRUPTED),
-        Err(e) => {
-            eprintln!("collector: {e:#}");
-            return ExitCode::from(FAILED);
-        }
-    };
-    let printed = serde_json::to_string_pretty(&report)
-        .map_err(std::io::Error::from)
-        .and_then(|json| {
-            use std::io::Write as _;
-            let mut out = std::io::stdout().lock();
-            writeln!(out, "{json}").and_then(|()| out.flush())
-        });
-    if let Err(e) = printed {
-        eprintln!("collector: could not print the report: {e}");
-        return ExitCode::from(FAILED);
-    }
-    if report.failed() {
-        ExitCode::from(FAILED)
-    } else {
-        ExitCode::SUCCESS
-    }
+fn bad_input(e: &anyhow::Error) -> Outcome {
+    eprintln!("collector: {e:#}");
+    Outcome::BadInput
 }
 
-/// `collector api URL ...` pulls one resource; `collector api FILE.toml`
-/// pulls the resources the file names.
-async fn run_api(args: &api::settings::ApiArgs, stop: CancellationToken) -> ExitCode {
-    let is_url = url::Url::parse(&args.url).is_ok_and(|u| matches!(u.scheme(), "http" | "https"));
-    let path = std::path::Path::new(&args.url);
-    if !is_url && path.is_file() {
-        let env = |var: &str| std::env::var(var).ok();
-        let prepared = std::fs::read_to_string(path)
-            .with_context(|| format!("could not read {}", path.display()))
-            .and_then(|text| api::resources::parse(&text))
-            .and_then(|file| api::resources::settings(&file, path, args.resume, args.quiet, &env))
-            .with_context(|| format!("config file {}", path.display()));
-        let (out_dir, resources) = match prepared {
-            Ok(p) => p,
-            Err(e) => {
-                eprintln!("collector: {e:#}");
-                return ExitCode::from(BAD_INPUT);
-            }
-        };
-        return match api::resources::run(&out_dir, resources, &env, stop).await {
-            Ok(summary) => {
-                let codes: Vec<u8> = summary
-                    .resources
-                    .iter()
-                    .map(|(name, s)| report_pull(&format!("{name}: "), s, args.quiet))
-                    .collect();
-                // A failed resource outweighs an interrupted one.
-                let worst = [FAILED, INTERRUPTED]
-                    .into_iter()
-                    .find(|c| codes.contains(c));
-                ExitCode::from(worst.unwrap_or(0))
-            }
-            Err(e) => {
-                eprintln!("collector: {e:#}");
-                ExitCode::from(FAILED)
-            }
-        };
-    }
-    let settings = match api::settings::resolve(args) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("collector: {e:#}");
-            return ExitCode::from(BAD_INPUT);
-        }
-    };
-    let quiet = settings.quiet;
-    match api::pull::run(settings, stop).await {
-        Ok(summary) => ExitCode::from(report_pull("", &summary, quiet)),
-        Err(e) => {
-            eprintln!("collector: {e:#}");
-            ExitCode::from(FAILED)
-        }
-    }
+fn finish_tool(result: anyhow::Result<Outcome>) -> Outcome {
+    result.unwrap_or_else(|e| {
+        eprintln!("collector: {e:#}");
+        net::outcome_for(&e)
+    })
 }
 
-/// Prints how a pull ended (`label` names the resource) and gives its exit
-/// code: 0 complete, 1 stopped by an error, 130 interrupted.
-fn report_pull(label: &str, s: &api::pull::PullSummary, quiet: bool) -> u8 {
-    if !quiet {
-        eprintln!(
-            "{label}{} records from {} pages in {:.1}s; stopped: {}",
-            s.records, s.pages, s.duration_s, s.stopped
-        );
-    }
-    if let Some(e) = &s.error {
-        eprintln!(
-            "collector: {label}page {} ({}): {} [{}]",
-            e.page, e.url, e.message, e.kind
-        );
-        FAILED
-    } else if s.stopped == "interrupted" {
-        INTERRUPTED
-    } else {
-        0
-    }
-}
-
-fn finish_tool(result: anyhow::Result<u8>) -> ExitCode {
-    match result {
-        Ok(code) => ExitCode::from(code),
-        Err(e) => {
-            eprintln!("collector: {e:#}");
-            ExitCode::from(net::exit_code_for(&e))
-        }
-    }
-}
-
-fn finish(result: anyhow::Result<Summary>, quiet: bool, out: &Target) -> ExitCode {
+fn finish(result: anyhow::Result<Summary>, quiet: bool, out: &Target) -> Outcome {
     match result {
         Ok(summary) => {
             if !quiet {
                 progress::print_summary(&summary, out);
             }
-            if summary.interrupted {
-                ExitCode::from(INTERRUPTED)
-            } else if summary.failed > 0 {
-                ExitCode::from(FAILED)
-            } else {
-                ExitCode::SUCCESS
-            }
+            summary.outcome()
         }
         Err(e) => {
             eprintln!("collector: {e:#}");
-            ExitCode::from(FAILED)
+            Outcome::Failed
         }
     }
 }

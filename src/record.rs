@@ -173,6 +173,20 @@ pub struct Summary {
 }
 
 impl Summary {
+    /// Interrupted outweighs failures: the run did not reach its end.
+    pub fn outcome(&self) -> crate::outcome::Outcome {
+        use crate::outcome::Outcome;
+        if self.interrupted {
+            Outcome::Interrupted
+        } else if self.failed > 0 {
+            Outcome::Failed
+        } else {
+            Outcome::Done
+        }
+    }
+}
+
+impl Summary {
     /// Folds one written record into the counts.
     pub fn count(&mut self, r: &PageRecord) {
         self.pages += 1;

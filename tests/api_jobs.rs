@@ -51,8 +51,8 @@ async fn pull_with(url: String, flags: &[&str], env: &[(&str, &str)]) -> (PullSu
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("records.jsonl");
     let mut a = args(url, flags);
-    a.out = Some(out.to_string_lossy().into_owned());
-    a.quiet = true;
+    a.resource.out = Some(out.to_string_lossy().into_owned());
+    a.shared.quiet = true;
     let env: Vec<(String, String)> = env
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -121,7 +121,7 @@ fn a_missing_secret_variable_is_named_without_a_value() {
         "http://127.0.0.1:9/x".into(),
         &["--bearer-env", "NOT_SET_ANYWHERE"],
     );
-    let e = api_settings::auth(&a, &|_| None)
+    let e = api_settings::resolve_with_env(&a, &|_| None)
         .expect_err("unset")
         .to_string();
     assert!(e.contains("NOT_SET_ANYWHERE"), "{e}");
@@ -309,8 +309,8 @@ async fn an_incremental_pull_asks_only_for_newer_records() {
                 "since",
             ],
         );
-        a.out = Some(out.to_string_lossy().into_owned());
-        a.quiet = true;
+        a.resource.out = Some(out.to_string_lossy().into_owned());
+        a.shared.quiet = true;
         api_settings::resolve(&a).expect("valid")
     };
     let first = pull::run(run(), CancellationToken::new())
@@ -347,19 +347,22 @@ fn the_shipped_example_config_is_valid() {
     use collector::api::resources;
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config/github-issues.toml");
     let text = std::fs::read_to_string(&path).expect("example config");
-    let file = resources::parse(&text).expect("parses");
+    let file = resources::parse(&text, &path).expect("parses");
+    let flags = collector::api::options::ApiOptions::default();
     let env = |var: &str| (var == "GITHUB_TOKEN").then(|| "t0ken".to_string());
-    let (out_dir, all) = resources::settings(&file, &path, false, true, &env).expect("validates");
+    let (out_dir, all) = resources::settings(&file, &path, &flags, &env).expect("validates");
     assert_eq!(out_dir, std::path::Path::new("output/github"));
     let names: Vec<&str> = all.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(names, ["issues", "releases", "release-assets"]);
-    let e = resources::settings(&file, &path, false, true, &|_| None)
+    let e = resources::settings(&file, &path, &flags, &|_| None)
         .expect_err("no token")
         .to_string();
     assert!(format!("{e:#}").contains("issues"), "{e}");
-    let e =
-        resources::parse("[[resource]]\nname = \"a\"\nurl = \"http://h/\"\npaginat = \"link\"\n")
-            .expect_err("typo");
+    let e = resources::parse(
+        "[[resource]]\nname = \"a\"\nurl = \"http://h/\"\npaginat = \"link\"\n",
+        std::path::Path::new("a.toml"),
+    )
+    .expect_err("typo");
     assert!(e.to_string().contains("paginat"), "{e}");
 }
 

@@ -225,8 +225,8 @@ async fn json_format_writes_one_valid_array() {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("all.json");
     let mut a = args(s.url("/page"), &["--format", "json", "--records", "items"]);
-    a.out = Some(out.to_string_lossy().into_owned());
-    a.quiet = true;
+    a.resource.out = Some(out.to_string_lossy().into_owned());
+    a.shared.quiet = true;
     let summary = pull::run(
         api_settings::resolve(&a).expect("valid"),
         CancellationToken::new(),
@@ -257,8 +257,8 @@ async fn json_format_writes_one_valid_array() {
             "next",
         ],
     );
-    a.out = Some(empty.to_string_lossy().into_owned());
-    a.quiet = true;
+    a.resource.out = Some(empty.to_string_lossy().into_owned());
+    a.shared.quiet = true;
     pull::run(
         api_settings::resolve(&a).expect("valid"),
         CancellationToken::new(),

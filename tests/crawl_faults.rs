@@ -15,7 +15,7 @@ fn robots_open() -> Reply {
 async fn crawl_one(
     server: &Server,
     path: &str,
-    tweak: impl FnOnce(&mut collector::cli::CrawlOptions),
+    tweak: impl FnOnce(&mut collector::crawl::options::CrawlOptions),
 ) -> (Vec<serde_json::Value>, collector::record::Summary) {
     let out = tempfile::tempdir().expect("tempdir");
     let mut opts = support::options(out.path());
@@ -61,7 +61,7 @@ async fn crawl_delay_spaces_request_starts() {
         }),
     )
     .await;
-    let (records, _) = crawl_one(&server, "/", |o| o.per_host = Some(8)).await;
+    let (records, _) = crawl_one(&server, "/", |o| o.run.per_host = Some(8)).await;
     assert_eq!(records.len(), 4);
     let starts: Vec<_> = server
         .hits()
@@ -90,7 +90,7 @@ async fn per_host_concurrency_is_never_exceeded() {
         }),
     )
     .await;
-    let (records, _) = crawl_one(&server, "/", |o| o.per_host = Some(3)).await;
+    let (records, _) = crawl_one(&server, "/", |o| o.run.per_host = Some(3)).await;
     assert_eq!(records.len(), 31);
     assert_eq!(
         server.max_in_flight(),
@@ -154,7 +154,7 @@ async fn retries_give_up_with_http_status() {
         }),
     )
     .await;
-    let (records, summary) = crawl_one(&server, "/", |o| o.retries = Some(2)).await;
+    let (records, summary) = crawl_one(&server, "/", |o| o.request.retries = Some(2)).await;
     assert_eq!(server.count("/"), 3);
     assert_eq!(records[0]["status"], 502);
     assert_eq!(records[0]["error"]["kind"], "http_status");
@@ -190,8 +190,8 @@ async fn a_server_that_stalls_after_headers_times_out() {
     .await;
     let started = std::time::Instant::now();
     let (records, summary) = crawl_one(&server, "/", |o| {
-        o.timeout = Some(0.5);
-        o.retries = Some(1);
+        o.request.timeout = Some(0.5);
+        o.request.retries = Some(1);
     })
     .await;
     assert_eq!(records[0]["error"]["kind"], "timeout");
@@ -210,7 +210,7 @@ async fn an_oversized_body_is_cut() {
         }),
     )
     .await;
-    let (records, _) = crawl_one(&server, "/", |o| o.max_body = Some(1000)).await;
+    let (records, _) = crawl_one(&server, "/", |o| o.request.max_body = Some(1000)).await;
     assert_eq!(records[0]["error"]["kind"], "too_large");
     assert_eq!(server.count("/"), 1, "too_large is not retried");
 }
@@ -252,7 +252,7 @@ async fn a_gzip_bomb_is_cut_with_memory_bounded() {
         }),
     )
     .await;
-    let (records, _) = crawl_one(&server, "/", |o| o.max_body = Some(1 << 20)).await;
+    let (records, _) = crawl_one(&server, "/", |o| o.request.max_body = Some(1 << 20)).await;
     assert_eq!(records[0]["error"]["kind"], "too_large");
     let grew = peak_rss_mib().saturating_sub(before);
     assert!(
@@ -357,9 +357,9 @@ async fn headers_user_agent_and_cookies_are_sent() {
     )
     .await;
     let (records, summary) = crawl_one(&server, "/", |o| {
-        o.user_agent = Some("tester/2.0".into());
-        o.header = vec!["X-Team: crawl".into()];
-        o.cookies = true;
+        o.request.user_agent = Some("tester/2.0".into());
+        o.request.header = Some(vec!["X-Team: crawl".into()]);
+        o.request.cookies = Some(true);
     })
     .await;
     assert_eq!(
@@ -398,7 +398,7 @@ async fn a_tls_handshake_failure_is_reported_as_tls_and_not_retried() {
     });
     let out = tempfile::tempdir().expect("tempdir");
     let mut opts = support::options(out.path());
-    opts.ignore_robots = true;
+    opts.scope.ignore_robots = Some(true);
     let summary = support::crawl(&[format!("https://{addr}/")], opts).await;
     let records = support::records(out.path());
     support::assert_schema_valid(&records);
@@ -421,8 +421,8 @@ async fn a_refused_connection_is_retried_then_reported_as_connect() {
         .port();
     let out = tempfile::tempdir().expect("tempdir");
     let mut opts = support::options(out.path());
-    opts.ignore_robots = true;
-    opts.retries = Some(2);
+    opts.scope.ignore_robots = Some(true);
+    opts.request.retries = Some(2);
     let summary = support::crawl(&[format!("http://127.0.0.1:{port}/")], opts).await;
     let records = support::records(out.path());
     assert_eq!(records[0]["error"]["kind"], "connect");
@@ -447,8 +447,8 @@ async fn every_request_goes_through_the_proxy() {
         .expect("free port");
     let out = tempfile::tempdir().expect("tempdir");
     let mut opts = support::options(out.path());
-    opts.proxy = Some(proxy.url(""));
-    opts.retries = Some(0);
+    opts.request.proxy = Some(proxy.url(""));
+    opts.request.retries = Some(0);
     support::crawl(&[format!("http://{dead}/page")], opts).await;
     let records = support::records(out.path());
     assert_eq!(records[0]["status"], 200, "{}", records[0]);

@@ -204,10 +204,16 @@ async fn csv_columns_follow_the_output_settings() {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("out");
     let mut options = support::options(&out);
-    options.format = Some("csv".into());
-    options.max_pages = Some(2);
+    options.run.output = Some(collector::crawl::options::OutputTable {
+        format: Some(collector::crawl::options::FormatNames::One("csv".into())),
+    });
+    options.run.max_pages = Some(2);
     let seeds = vec![url::Url::parse(&server.url("/")).expect("url")];
-    let mut settings = collector::crawl::settings::build(options, seeds).expect("valid");
+    let mut settings = collector::crawl::settings::build(
+        &collector::crawl::options::Layered::new(options, &collector::config::Origin::Flag),
+        seeds,
+    )
+    .expect("valid");
     settings.output.columns = vec!["title".into(), "=price".into()];
     let summary = collector::crawl::run(settings, tokio_util::sync::CancellationToken::new())
         .await

@@ -8,11 +8,13 @@ mod support_sites;
 
 use std::path::Path;
 
+use collector::config::Origin;
+use collector::crawl::options::{CrawlOptions, Layered};
 use serde_json::{Value, json};
 use support::Server;
 use support_sites::{books, news};
 
-fn config(name: &str) -> collector::cli::CrawlOptions {
+fn config(name: &str) -> CrawlOptions {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("config")
         .join(name);
@@ -20,8 +22,10 @@ fn config(name: &str) -> collector::cli::CrawlOptions {
 }
 
 /// The example config with the test's output directory and quiet output.
-fn job(name: &str, out: &Path) -> collector::cli::CrawlOptions {
-    collector::crawl::settings::merge(support::options(out), config(name))
+fn job(name: &str, out: &Path) -> CrawlOptions {
+    let mut layered = Layered::new(support::options(out), &Origin::Flag);
+    layered.under(config(name), &Origin::file(Path::new(name)));
+    layered.options
 }
 
 #[tokio::test]
@@ -336,10 +340,10 @@ async fn a_page_nested_too_deep_keeps_its_record_and_links_without_fields() {
     let server = Server::start("127.0.0.1", support::pages(pages)).await;
     let dir = tempfile::tempdir().expect("temp dir");
     let mut options = support::options(dir.path());
-    options.rule = vec![
+    options.rule = Some(vec![
         toml::from_str("name = \"any\"\n[fields]\nheading = { css = \"h1\", required = true }\n")
             .expect("valid rule"),
-    ];
+    ]);
     let summary = support::crawl(&[server.url("/deep.html")], options).await;
     let records = support::records(dir.path());
     support::assert_schema_valid(&records);

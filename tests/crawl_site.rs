@@ -103,8 +103,8 @@ async fn every_in_scope_page_is_fetched_exactly_once() {
 
     let out = tempfile::tempdir().expect("tempdir");
     let mut opts = support::options(out.path());
-    opts.allow_domain = HOSTS.iter().map(|h| h.to_string()).collect();
-    opts.log_skipped = true;
+    opts.scope.allow_domain = Some(HOSTS.iter().map(|h| h.to_string()).collect());
+    opts.run.log_skipped = Some(true);
     let summary = support::crawl(&[format!("http://{}/", addrs[0])], opts).await;
 
     for (h, server) in servers.iter().enumerate() {
@@ -206,7 +206,7 @@ async fn a_spider_trap_is_bounded_by_max_depth() {
     let server = Server::start("127.0.0.1", calendar()).await;
     let out = tempfile::tempdir().expect("tempdir");
     let mut opts = support::options(out.path());
-    opts.max_depth = Some(5);
+    opts.run.max_depth = Some(5);
     let summary = support::crawl(&[server.url("/cal?d=0")], opts).await;
     let records = support::records(out.path());
     assert_eq!(records.len(), 6, "depths 0 to 5");
@@ -221,7 +221,7 @@ async fn max_pages_is_exact() {
     let server = Server::start("127.0.0.1", calendar()).await;
     let out = tempfile::tempdir().expect("tempdir");
     let mut opts = support::options(out.path());
-    opts.max_pages = Some(17);
+    opts.run.max_pages = Some(17);
     let summary = support::crawl(&[server.url("/cal?d=0")], opts).await;
     assert_eq!(support::records(out.path()).len(), 17);
     let page_hits = server
@@ -253,8 +253,8 @@ async fn urls_robots_txt_denies_do_not_use_up_max_pages() {
     .await;
     let out = tempfile::tempdir().expect("tempdir");
     let mut opts = support::options(out.path());
-    opts.max_pages = Some(15);
-    opts.per_host = Some(1);
+    opts.run.max_pages = Some(15);
+    opts.run.per_host = Some(1);
     let summary = support::crawl(&[server.url("/")], opts).await;
     let records = support::records(out.path());
     assert_eq!(records.len(), 15);

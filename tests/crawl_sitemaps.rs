@@ -148,8 +148,8 @@ async fn a_sitemap_given_on_the_command_line_is_read() {
         .expect("set once");
     let out = tempfile::tempdir().expect("tempdir");
     let mut opts = support::options(out.path());
-    opts.sitemap = vec![server.url("/custom-map.xml")];
-    opts.max_pages = Some(3);
+    opts.run.sitemap = Some(vec![server.url("/custom-map.xml")]);
+    opts.run.max_pages = Some(3);
     let summary = support::crawl(&[server.url("/")], opts).await;
     assert_eq!(server.count("/a"), 1);
     assert_eq!(
@@ -202,7 +202,7 @@ async fn a_sitemap_sent_with_a_content_encoding_is_decoded() {
         .expect("set once");
     let out = tempfile::tempdir().expect("tempdir");
     let mut options = support::options(out.path());
-    options.sitemap = vec![server.url("/sitemap.xml")];
+    options.run.sitemap = Some(vec![server.url("/sitemap.xml")]);
     support::crawl(&[server.url("/")], options).await;
     for i in 0..3 {
         assert_eq!(server.count(&format!("/p/{i}")), 1, "/p/{i}");

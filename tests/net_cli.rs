@@ -6,8 +6,9 @@ mod support_net;
 
 use clap::{Parser, Subcommand};
 use collector::net::{
-    DaytimeCommand, TcpCommand, UdpCommand, exit_code_for, run_daytime, run_tcp, run_udp,
+    DaytimeCommand, TcpCommand, UdpCommand, outcome_for, run_daytime, run_tcp, run_udp,
 };
+use collector::outcome::Outcome;
 use support_net::{closed_port, localhost, never_answers, within};
 use tokio_util::sync::CancellationToken;
 
@@ -120,7 +121,7 @@ fn valid_forms_parse() {
     }
 }
 
-async fn run(args: &[&str], shutdown: CancellationToken) -> anyhow::Result<u8> {
+async fn run(args: &[&str], shutdown: CancellationToken) -> anyhow::Result<Outcome> {
     let work = async {
         match parse(args).expect("valid arguments") {
             Tools::Tcp(command) => run_tcp(command, shutdown).await,
@@ -145,7 +146,7 @@ async fn servers_stop_cleanly_with_exit_0() {
         &["daytime", "serve", "--bind", "127.0.0.1:0"],
     ] {
         let code = run(args, stopped()).await.expect("starts and stops");
-        assert_eq!(code, 0, "{args:?}");
+        assert_eq!(code, Outcome::Done, "{args:?}");
     }
 }
 
@@ -160,7 +161,7 @@ async fn a_taken_port_exits_2() {
         ["daytime", "serve", "--bind", &addr],
     ] {
         let err = run(&args, stopped()).await.expect_err("port taken");
-        assert_eq!(exit_code_for(&err), 2, "{args:?}: {err:#}");
+        assert_eq!(outcome_for(&err), Outcome::BadInput, "{args:?}: {err:#}");
         assert!(format!("{err:#}").contains("already in use"), "{err:#}");
     }
 }
@@ -174,7 +175,7 @@ async fn an_oversized_datagram_exits_2() {
     )
     .await
     .expect_err("too large");
-    assert_eq!(exit_code_for(&err), 2, "{err:#}");
+    assert_eq!(outcome_for(&err), Outcome::BadInput, "{err:#}");
 }
 
 #[tokio::test]
@@ -187,7 +188,7 @@ async fn a_refused_connection_exits_1() {
         let err = run(args, CancellationToken::new())
             .await
             .expect_err("refused");
-        assert_eq!(exit_code_for(&err), 1, "{args:?}: {err:#}");
+        assert_eq!(outcome_for(&err), Outcome::Failed, "{args:?}: {err:#}");
         assert!(format!("{err:#}").contains("connection refused"), "{err:#}");
     }
 }
@@ -199,5 +200,5 @@ async fn an_interrupted_client_exits_130() {
     let code = run(&["udp", "send", &addr, "hi"], stopped())
         .await
         .expect("interrupted");
-    assert_eq!(code, 130);
+    assert_eq!(code, Outcome::Interrupted);
 }

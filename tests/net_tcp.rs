@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use collector::net::addr::{Endpoint, PortRule};
 use collector::net::bind::{BindError, bind_tcp};
-use collector::net::exit_code_for;
 use collector::net::log::{ConnectionEnd, ServerEvent};
+use collector::net::outcome_for;
 use collector::net::tcp::check::{PortStatus, check_port, check_ports};
 use collector::net::tcp::send::{
     LineEnding, SendEnd, SendMode, TcpSendError, TcpSendOptions, send_tcp,
@@ -294,7 +294,10 @@ async fn port_in_use_is_named_with_a_way_out() {
     assert!(message.contains(&format!("tcp {addr}")), "{message}");
     assert!(message.contains("already in use"), "{message}");
     assert!(message.contains("--bind 127.0.0.1:0"), "{message}");
-    assert_eq!(exit_code_for(&anyhow::Error::new(err)), 2);
+    assert_eq!(
+        outcome_for(&anyhow::Error::new(err)),
+        collector::outcome::Outcome::BadInput
+    );
 }
 
 #[tokio::test]
@@ -316,7 +319,10 @@ async fn send_to_a_closed_port_says_refused() {
         err.to_string(),
         format!("could not connect to {addr}: connection refused")
     );
-    assert_eq!(exit_code_for(&anyhow::Error::new(err)), 1);
+    assert_eq!(
+        outcome_for(&anyhow::Error::new(err)),
+        collector::outcome::Outcome::Failed
+    );
 }
 
 #[tokio::test]

@@ -7,11 +7,12 @@ mod support_net;
 use std::time::Duration;
 
 use collector::net::bind::{BindError, bind_udp};
-use collector::net::exit_code_for;
 use collector::net::log::{ConnectionEnd, Proto};
+use collector::net::outcome_for;
 use collector::net::udp::{
     MAX_PAYLOAD_V4, UdpSendError, UdpSendOptions, UdpSendOutcome, UdpServeMode, request_udp,
 };
+use collector::outcome::Outcome;
 use support_net::{drops_first_datagram, never_answers, start_udp, within};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -131,7 +132,7 @@ async fn gives_up_after_the_retries() {
              the server may be down or the datagrams lost (see --timeout and --retries)"
         )
     );
-    assert_eq!(exit_code_for(&anyhow::Error::new(err)), 1);
+    assert_eq!(outcome_for(&anyhow::Error::new(err)), Outcome::Failed);
     // Every attempt really went out.
     let mut buf = [0; 16];
     for _ in 0..3 {
@@ -171,7 +172,7 @@ async fn refuses_a_message_larger_than_a_datagram() {
         err.to_string().contains("more than one UDP datagram"),
         "{err}"
     );
-    assert_eq!(exit_code_for(&anyhow::Error::new(err)), 2);
+    assert_eq!(outcome_for(&anyhow::Error::new(err)), Outcome::BadInput);
     // The largest that fits does go out.
     let fits = vec![b'x'; MAX_PAYLOAD_V4];
     let server = start_udp(UdpServeMode::Echo).await;

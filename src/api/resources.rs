@@ -1,84 +1,24 @@
 //! The full form of `collector api`: a TOML file naming one or more
 //! resources, pulled one after the other into `OUT_DIR/NAME.jsonl`, with
 //! one `OUT_DIR/summary.json` for the run. Every key mirrors a flag of the
-//! quick form; shared settings sit at the top, resources in `[[resource]]`.
+//! quick form; shared settings sit at the top, resources in `[[resource]]`
+//! (or one resource's keys at the top). Flags apply to every resource.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, bail};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
-use super::Pointer;
-use super::pull::{self, Output, PullSettings, PullSummary};
-use super::settings::{ApiArgs, ApiFormat, Paginate, resolve_with_env};
-use crate::sink::part_file;
 use serde_json::Value;
 
-/// Settings every resource shares.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ApiFile {
-    /// Where the outputs go [default: `output/` and the config file's name].
-    pub out_dir: Option<PathBuf>,
-    pub rate: Option<f64>,
-    pub concurrency: Option<usize>,
-    pub timeout: Option<f64>,
-    pub retries: Option<u32>,
-    pub max_wait: Option<f64>,
-    pub user_agent: Option<String>,
-    #[serde(default)]
-    pub header: Vec<String>,
-    pub bearer_env: Option<String>,
-    pub basic_env: Option<String>,
-    pub api_key_env: Option<String>,
-    pub api_key_header: Option<String>,
-    pub api_key_param: Option<String>,
-    #[serde(rename = "resource", default)]
-    pub resources: Vec<Resource>,
-}
-
-/// One `[[resource]]`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Resource {
-    /// Names the output file `NAME.jsonl`.
-    pub name: String,
-    pub url: String,
-    #[serde(default = "auto")]
-    pub paginate: String,
-    pub records: Option<String>,
-    /// Query parameters of the first request.
-    #[serde(default)]
-    pub params: BTreeMap<String, String>,
-    pub next: Option<String>,
-    pub page_param: Option<String>,
-    pub page_start: Option<u64>,
-    pub total_pages: Option<String>,
-    pub has_more: Option<String>,
-    pub offset_param: Option<String>,
-    pub limit_param: Option<String>,
-    pub limit: Option<u64>,
-    pub total: Option<String>,
-    pub cursor: Option<String>,
-    pub cursor_param: Option<String>,
-    pub max_pages: Option<u64>,
-    pub since_field: Option<String>,
-    pub since_param: Option<String>,
-    /// `jsonl` (default) or `json` (one array).
-    pub format: Option<String>,
-    /// A child resource: `url` is a template (`/repos/{owner}/{name}/issues`)
-    /// filled from each record of this earlier resource.
-    pub parent: Option<String>,
-    /// The parent record's field copied into each child record as
-    /// `_parent` [default: id].
-    pub parent_key: Option<String>,
-}
-
-fn auto() -> String {
-    "auto".to_string()
-}
+use super::Pointer;
+use super::options::{ApiFile, ApiFormat, ApiOptions, ResourceOptions};
+use super::pull::{self, Output, PullSettings, PullSummary};
+use super::settings::{ApiLayers, build};
+use crate::config::{Name, Origin, Table};
+use crate::sink::part_file;
 
 /// One resource's outcome in `summary.json`.
 #[derive(Debug, Serialize)]
@@ -86,165 +26,169 @@ pub struct RunSummary {
     pub resources: BTreeMap<String, PullSummary>,
 }
 
-pub fn parse(text: &str) -> anyhow::Result<ApiFile> {
-    let file: ApiFile = toml::from_str(text).map_err(|e| anyhow::anyhow!("{e}"))?;
-    if file.resources.is_empty() {
-        bail!("no [[resource]] tables: nothing to pull");
-    }
-    let mut names = std::collections::BTreeSet::new();
-    for r in &file.resources {
-        if r.name.is_empty()
-            || !r
-                .name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
-        {
-            bail!(
-                "resource name {:?}: use letters, digits, '-', '_' and '.' (it names a file)",
-                r.name
-            );
-        }
-        if !names.insert(r.name.as_str()) {
-            bail!("resource name {:?} is used twice", r.name);
-        }
-    }
-    Ok(file)
+/// Reads an API config file.
+pub fn load(path: &Path) -> anyhow::Result<ApiFile> {
+    ApiFile::from_table(Table::read(path)?)
 }
 
-fn paginate(name: &str, value: &str) -> anyhow::Result<Paginate> {
-    use clap::ValueEnum as _;
-    Paginate::from_str(value, true).map_err(|_| {
-        anyhow::anyhow!("resource {name:?}: paginate = {value:?}; expected auto, link, next_url, page, offset or cursor")
-    })
-}
-
-/// The quick-form arguments a resource stands for.
-fn args(
-    file: &ApiFile,
-    r: &Resource,
-    out: &Path,
-    resume: bool,
-    quiet: bool,
-) -> anyhow::Result<ApiArgs> {
-    Ok(ApiArgs {
-        url: r.url.clone(),
-        paginate: paginate(&r.name, &r.paginate)?,
-        records: r.records.clone(),
-        out: Some(out.to_string_lossy().into_owned()),
-        param: r.params.iter().map(|(k, v)| format!("{k}={v}")).collect(),
-        header: file.header.clone(),
-        next: r.next.clone(),
-        page_param: r.page_param.clone().unwrap_or_else(|| "page".into()),
-        page_start: r.page_start.unwrap_or(1),
-        total_pages: r.total_pages.clone(),
-        has_more: r.has_more.clone(),
-        offset_param: r.offset_param.clone().unwrap_or_else(|| "offset".into()),
-        limit_param: r.limit_param.clone().unwrap_or_else(|| "limit".into()),
-        limit: r.limit,
-        total: r.total.clone(),
-        cursor: r.cursor.clone(),
-        cursor_param: r.cursor_param.clone().unwrap_or_else(|| "cursor".into()),
-        max_pages: r.max_pages,
-        concurrency: file.concurrency.unwrap_or(4),
-        rate: file.rate,
-        timeout: file.timeout,
-        retries: file.retries,
-        max_wait: file.max_wait,
-        resume,
-        since_field: r.since_field.clone(),
-        since_param: r.since_param.clone(),
-        bearer_env: file.bearer_env.clone(),
-        basic_env: file.basic_env.clone(),
-        api_key_env: file.api_key_env.clone(),
-        api_key_header: file.api_key_header.clone(),
-        api_key_param: file.api_key_param.clone(),
-        user_agent: file.user_agent.clone(),
-        quiet,
-        format: match r.format.as_deref() {
-            None | Some("jsonl") => ApiFormat::Jsonl,
-            Some("json") => ApiFormat::Json,
-            Some(other) => bail!(
-                "resource {:?}: format = {other:?}; expected jsonl or json",
-                r.name
-            ),
-        },
-    })
+/// Parses an API config file's text; `path` names it in messages.
+pub fn parse(text: &str, path: &Path) -> anyhow::Result<ApiFile> {
+    ApiFile::from_table(Table::parse(text, Origin::file(path))?)
 }
 
 /// What to do for one resource.
 #[derive(Debug)]
 pub enum Plan {
     Pull(Box<PullSettings>),
-    /// One pull per record of `parent`, from `args` with the URL filled in.
+    /// One pull per record of `parent`, from `layers` with the URL filled in.
     Children {
         parent: String,
         key: Pointer,
-        args: Box<ApiArgs>,
+        layers: Box<ApiLayers>,
     },
 }
 
+impl Plan {
+    /// Whether this resource's messages are off (`quiet`).
+    pub fn quiet(&self) -> bool {
+        match self {
+            Self::Pull(settings) => settings.quiet,
+            Self::Children { layers, .. } => layers.options.shared.quiet.unwrap_or(false),
+        }
+    }
+}
+
+/// A file's name for a resource: letters, digits, `-`, `_`, `.`.
+fn check_name(name: &str, origin: &Origin) -> anyhow::Result<()> {
+    if name.is_empty()
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+    {
+        bail!(
+            "{}: {name:?}: use letters, digits, '-', '_' and '.' (it names a file)",
+            Name {
+                key: "name",
+                origin
+            }
+        );
+    }
+    Ok(())
+}
+
 /// Validates every resource before anything is fetched (a child's URL
-/// template is checked against each parent record when it runs).
+/// template is checked against each parent record when it runs). `flags`
+/// is the command line's layer: it applies to every resource.
 pub fn settings(
     file: &ApiFile,
     config_path: &Path,
-    resume: bool,
-    quiet: bool,
+    flags: &ApiOptions,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> anyhow::Result<(PathBuf, Vec<(String, Plan)>)> {
-    let out_dir = file.out_dir.clone().unwrap_or_else(|| {
+    if flags.resource.out.is_some() {
+        bail!(
+            "--out names the file of a single pull; {} writes NAME.jsonl per resource into its out_dir (set out_dir in the file)",
+            config_path.display()
+        );
+    }
+    let mut layers = ApiLayers::new(flags.clone(), &Origin::Flag);
+    layers.under(file.top.clone(), &file.origin);
+    let out_dir = layers.options.shared.out_dir.clone().unwrap_or_else(|| {
         let stem = config_path
             .file_stem()
             .map_or_else(|| "api".into(), |s| s.to_string_lossy().into_owned());
         PathBuf::from("output").join(stem)
     });
+    // The single form: the top level is the one resource.
+    let single = [(file.origin.clone(), ResourceOptions::default())];
+    let resources: &[(Origin, ResourceOptions)] = match (
+        &file.top.resource.url,
+        file.resources.is_empty(),
+    ) {
+        (Some(_), false) => bail!(
+            "{}: either one resource at the top level (url = ...) or [[resource]] tables, not both",
+            config_path.display()
+        ),
+        (None, true) => bail!(
+            "{}: no url and no [[resource]] tables: nothing to pull",
+            config_path.display()
+        ),
+        (Some(_), true) => &single,
+        (None, false) => &file.resources,
+    };
     let mut all: Vec<(String, Plan)> = Vec::new();
-    for r in &file.resources {
-        let ext = if r.format.as_deref() == Some("json") {
-            "json"
-        } else {
-            "jsonl"
+    for (origin, resource) in resources {
+        let mut layers = ApiLayers::new(flags.clone(), &Origin::Flag);
+        layers.under(
+            ApiOptions {
+                resource: resource.clone(),
+                ..ApiOptions::default()
+            },
+            origin,
+        );
+        layers.under(file.top.clone(), &file.origin);
+        let r = &layers.options.resource;
+        let name = match &r.name {
+            Some(n) => n.clone(),
+            None if resources.len() == 1 && file.resources.is_empty() => config_path
+                .file_stem()
+                .map_or_else(|| "api".into(), |s| s.to_string_lossy().into_owned()),
+            None => bail!(
+                "{}: every [[resource]] needs a name",
+                Name {
+                    key: "name",
+                    origin
+                }
+            ),
         };
-        let out = out_dir.join(format!("{}.{ext}", r.name));
-        if r.parent.is_some() && ext == "json" {
+        check_name(&name, origin)?;
+        if all.iter().any(|(n, _)| *n == name) {
             bail!(
-                "resource {:?}: a child resource is written as jsonl (one file per parent record, then joined)",
-                r.name
+                "{}: {name:?} is used twice",
+                Name {
+                    key: "name",
+                    origin
+                }
             );
         }
-        if r.since_field.is_some() != r.since_param.is_some() {
+        let json = r.format == Some(ApiFormat::Json);
+        let out = out_dir.join(format!("{name}.{}", if json { "json" } else { "jsonl" }));
+        if r.parent.is_some() && json {
             bail!(
-                "resource {:?}: since_field and since_param go together",
-                r.name
+                "{}: a child resource is written as jsonl (one file per parent record, then joined)",
+                layers.origins.name("format")
             );
         }
-        let a = args(file, r, &out, resume, quiet)?;
-        let plan = match &r.parent {
+        layers.options.resource.out = Some(out.to_string_lossy().into_owned());
+        let plan = match layers.options.resource.parent.clone() {
             Some(parent) => {
-                if !all.iter().any(|(n, _)| n == parent) {
+                if !all.iter().any(|(n, _)| *n == parent) {
                     bail!(
-                        "resource {:?}: parent {parent:?} must be a resource listed before it",
-                        r.name
+                        "{}: {parent:?} must be a resource listed before it",
+                        layers.origins.name("parent")
                     );
                 }
-                let key = r.parent_key.as_deref().unwrap_or("id");
+                let key = layers
+                    .options
+                    .resource
+                    .parent_key
+                    .as_deref()
+                    .unwrap_or("id");
                 let key = Pointer::parse(key)
-                    .with_context(|| format!("resource {:?}: parent_key", r.name))?;
+                    .with_context(|| layers.origins.name("parent_key").to_string())?;
                 // Check everything but the URL now, with a stand-in URL.
-                let mut probe = a.clone();
-                probe.url = "http://template.invalid/".to_string();
-                resolve_with_env(&probe, env).with_context(|| format!("resource {:?}", r.name))?;
+                let mut probe = layers.clone();
+                probe.options.resource.url = Some("http://template.invalid/".to_string());
+                build(&probe, env)?;
                 Plan::Children {
-                    parent: parent.clone(),
+                    parent,
                     key,
-                    args: Box::new(a),
+                    layers: Box::new(layers),
                 }
             }
-            None => Plan::Pull(Box::new(
-                resolve_with_env(&a, env).with_context(|| format!("resource {:?}", r.name))?,
-            )),
+            None => Plan::Pull(Box::new(build(&layers, env)?)),
         };
-        all.push((r.name.clone(), plan));
+        all.push((name, plan));
     }
     Ok((out_dir, all))
 }
@@ -300,9 +244,11 @@ pub async fn run(
                 Some(result) => result,
                 None => continue,
             },
-            Plan::Children { parent, key, args } => {
-                children(out_dir, &name, &parent, &key, &args, env, &stop).await?
-            }
+            Plan::Children {
+                parent,
+                key,
+                layers,
+            } => children(out_dir, &name, &parent, &key, &layers, env, &stop).await?,
         };
         summary.resources.insert(name, result);
     }
@@ -338,7 +284,7 @@ async fn children(
     name: &str,
     parent: &str,
     key: &Pointer,
-    args: &ApiArgs,
+    layers: &ApiLayers,
     env: &dyn Fn(&str) -> Option<String>,
     stop: &CancellationToken,
 ) -> anyhow::Result<PullSummary> {
@@ -369,20 +315,20 @@ async fn children(
     };
     let dir = out_dir.join(name);
     std::fs::create_dir_all(&dir).with_context(|| format!("could not create {}", dir.display()))?;
+    let template = layers.options.resource.url.clone().unwrap_or_default();
     let mut total = PullSummary {
-        url: args.url.clone(),
+        url: template.clone(),
         ..PullSummary::default()
     };
     let mut parts = Vec::new();
     for (i, record) in parents.iter().enumerate() {
-        let url = fill(&args.url, record)
+        let url = fill(&template, record)
             .with_context(|| format!("resource {name:?}, parent record {}", i + 1))?;
         let out = dir.join(format!("{i}.jsonl"));
-        let mut child = args.clone();
-        child.url = url;
-        child.out = Some(out.to_string_lossy().into_owned());
-        let mut settings =
-            resolve_with_env(&child, env).with_context(|| format!("resource {name:?}"))?;
+        let mut child = layers.clone();
+        child.options.resource.url = Some(url);
+        child.options.resource.out = Some(out.to_string_lossy().into_owned());
+        let mut settings = build(&child, env).with_context(|| format!("resource {name:?}"))?;
         settings.tag = key.get(record).cloned();
         parts.push(out);
         let Some(result) = pull_one(settings, stop).await? else {

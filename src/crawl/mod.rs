@@ -4,6 +4,7 @@
 //! `collector demo`.
 
 pub mod demo;
+pub mod options;
 pub mod preview;
 pub mod progress;
 pub mod run;

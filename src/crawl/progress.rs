@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tokio_util::sync::CancellationToken;
 
-use crate::cli::ProgressMode;
+use crate::crawl::options::ProgressMode;
 use crate::record::Summary;
 
 /// Live counters, bumped by the crawl as records are produced.

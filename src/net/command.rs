@@ -10,6 +10,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use crate::outcome::Outcome;
 use anyhow::Context;
 use futures::StreamExt;
 use tokio::io::AsyncWriteExt;
@@ -36,11 +37,6 @@ use super::udp::{
     serve_udp,
 };
 
-pub const EXIT_OK: u8 = 0;
-pub const EXIT_FAILED: u8 = 1;
-pub const EXIT_BAD_INPUT: u8 = 2;
-pub const EXIT_INTERRUPTED: u8 = 130;
-
 /// How long a `--bind` name may take to resolve.
 const BIND_RESOLVE_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -48,9 +44,9 @@ const BIND_RESOLVE_TIMEOUT: Duration = Duration::from_secs(10);
 const DAYTIME_MAX_CONNS: usize = 256;
 const DAYTIME_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// The exit code for an error a `run_*` function returned: 2 when the
-/// input was at fault, 1 otherwise.
-pub fn exit_code_for(err: &anyhow::Error) -> u8 {
+/// The outcome of an error a `run_*` function returned: bad input when
+/// the input was at fault, failed otherwise.
+pub fn outcome_for(err: &anyhow::Error) -> Outcome {
     let bad_input = err.chain().any(|cause| {
         cause.is::<AddrError>()
             || cause.is::<BindError>()
@@ -60,15 +56,15 @@ pub fn exit_code_for(err: &anyhow::Error) -> u8 {
             )
     });
     if bad_input {
-        EXIT_BAD_INPUT
+        Outcome::BadInput
     } else {
-        EXIT_FAILED
+        Outcome::Failed
     }
 }
 
 /// Runs `collector tcp ...`; the exit code, or an error for
-/// [`exit_code_for`].
-pub async fn run_tcp(command: TcpCommand, shutdown: CancellationToken) -> anyhow::Result<u8> {
+/// [`outcome_for`].
+pub async fn run_tcp(command: TcpCommand, shutdown: CancellationToken) -> anyhow::Result<Outcome> {
     match command {
         TcpCommand::Serve(args) => tcp_serve(args, shutdown).await,
         TcpCommand::Send(args) => tcp_send(args, shutdown).await,
@@ -77,7 +73,7 @@ pub async fn run_tcp(command: TcpCommand, shutdown: CancellationToken) -> anyhow
 }
 
 /// Runs `collector udp ...`.
-pub async fn run_udp(command: UdpCommand, shutdown: CancellationToken) -> anyhow::Result<u8> {
+pub async fn run_udp(command: UdpCommand, shutdown: CancellationToken) -> anyhow::Result<Outcome> {
     match command {
         UdpCommand::Serve(args) => udp_serve(args, shutdown).await,
         UdpCommand::Send(args) => udp_send(args, shutdown).await,
@@ -88,7 +84,7 @@ pub async fn run_udp(command: UdpCommand, shutdown: CancellationToken) -> anyhow
 pub async fn run_daytime(
     command: DaytimeCommand,
     shutdown: CancellationToken,
-) -> anyhow::Result<u8> {
+) -> anyhow::Result<Outcome> {
     match command {
         DaytimeCommand::Serve(args) => daytime_serve(args, shutdown).await,
         DaytimeCommand::Get(args) => daytime_get(args, shutdown).await,
@@ -132,7 +128,7 @@ impl TcpSendArgs {
     }
 }
 
-async fn tcp_serve(args: TcpServeArgs, shutdown: CancellationToken) -> anyhow::Result<u8> {
+async fn tcp_serve(args: TcpServeArgs, shutdown: CancellationToken) -> anyhow::Result<Outcome> {
     let addr = bind_addr(&args.bind, BIND_RESOLVE_TIMEOUT).await?;
     let listener = bind_tcp(addr).await?;
     let options = args.options();
@@ -147,7 +143,7 @@ async fn tcp_serve(args: TcpServeArgs, shutdown: CancellationToken) -> anyhow::R
         "served {} connection(s): {} bytes in, {} bytes out, {} cut at shutdown",
         stats.connections, stats.bytes_in, stats.bytes_out, stats.cut_at_shutdown
     ));
-    Ok(EXIT_OK)
+    Ok(Outcome::Done)
 }
 
 /// Resolves a client's target, or `None` when interrupted meanwhile.
@@ -163,9 +159,9 @@ async fn resolve(
     }
 }
 
-async fn tcp_send(args: TcpSendArgs, shutdown: CancellationToken) -> anyhow::Result<u8> {
+async fn tcp_send(args: TcpSendArgs, shutdown: CancellationToken) -> anyhow::Result<Outcome> {
     let Some(addrs) = resolve(&args.addr, args.connect_timeout, &shutdown).await? else {
-        return Ok(EXIT_INTERRUPTED);
+        return Ok(Outcome::Interrupted);
     };
     let target = args.addr.to_string();
     let options = args.options();
@@ -188,19 +184,19 @@ async fn tcp_send(args: TcpSendArgs, shutdown: CancellationToken) -> anyhow::Res
         }
     };
     Ok(match report.end {
-        SendEnd::ServerClosed => EXIT_OK,
-        SendEnd::Interrupted => EXIT_INTERRUPTED,
+        SendEnd::ServerClosed => Outcome::Done,
+        SendEnd::Interrupted => Outcome::Interrupted,
         SendEnd::TimedOut => {
             stderr_line(format_args!(
                 "{target} sent nothing for {} and did not close; giving up (see --timeout)",
                 seconds(args.timeout)
             ));
-            EXIT_FAILED
+            Outcome::Failed
         }
     })
 }
 
-async fn tcp_check(args: TcpCheckArgs, shutdown: CancellationToken) -> anyhow::Result<u8> {
+async fn tcp_check(args: TcpCheckArgs, shutdown: CancellationToken) -> anyhow::Result<Outcome> {
     let results = check_ports(args.addrs, args.timeout);
     tokio::pin!(results);
     let mut stdout = tokio::io::stdout();
@@ -208,7 +204,7 @@ async fn tcp_check(args: TcpCheckArgs, shutdown: CancellationToken) -> anyhow::R
     loop {
         let result = tokio::select! {
             biased;
-            () = shutdown.cancelled() => return Ok(EXIT_INTERRUPTED),
+            () = shutdown.cancelled() => return Ok(Outcome::Interrupted),
             result = results.next() => match result {
                 Some(result) => result,
                 None => break,
@@ -224,10 +220,14 @@ async fn tcp_check(args: TcpCheckArgs, shutdown: CancellationToken) -> anyhow::R
             .await
             .context("could not write to standard output")?;
     }
-    Ok(if all_open { EXIT_OK } else { EXIT_FAILED })
+    Ok(if all_open {
+        Outcome::Done
+    } else {
+        Outcome::Failed
+    })
 }
 
-async fn udp_serve(args: UdpServeArgs, shutdown: CancellationToken) -> anyhow::Result<u8> {
+async fn udp_serve(args: UdpServeArgs, shutdown: CancellationToken) -> anyhow::Result<Outcome> {
     let addr = bind_addr(&args.bind, BIND_RESOLVE_TIMEOUT).await?;
     let mode = match args.mode.reply {
         Some(text) => {
@@ -251,7 +251,7 @@ async fn udp_serve(args: UdpServeArgs, shutdown: CancellationToken) -> anyhow::R
         "answered {} datagram(s): {} bytes in, {} bytes out",
         stats.datagrams, stats.bytes_in, stats.bytes_out
     ));
-    Ok(EXIT_OK)
+    Ok(Outcome::Done)
 }
 
 /// A name may resolve to several addresses; a datagram goes to the first.
@@ -273,9 +273,9 @@ fn retry_notice(addr: SocketAddr, timeout: Duration) -> impl FnMut(u32, u32) {
     }
 }
 
-async fn udp_send(args: UdpSendArgs, shutdown: CancellationToken) -> anyhow::Result<u8> {
+async fn udp_send(args: UdpSendArgs, shutdown: CancellationToken) -> anyhow::Result<Outcome> {
     let Some(addrs) = resolve(&args.addr, args.timeout, &shutdown).await? else {
-        return Ok(EXIT_INTERRUPTED);
+        return Ok(Outcome::Interrupted);
     };
     let addr = first(&addrs, &args.addr)?;
     let options = UdpSendOptions {
@@ -284,15 +284,18 @@ async fn udp_send(args: UdpSendArgs, shutdown: CancellationToken) -> anyhow::Res
     };
     let notice = retry_notice(addr, args.timeout);
     match request_udp(addr, args.message.as_bytes(), options, notice, shutdown).await? {
-        UdpSendOutcome::Interrupted => Ok(EXIT_INTERRUPTED),
+        UdpSendOutcome::Interrupted => Ok(Outcome::Interrupted),
         UdpSendOutcome::Answered(answer) => {
             print(&answer.payload).await?;
-            Ok(EXIT_OK)
+            Ok(Outcome::Done)
         }
     }
 }
 
-async fn daytime_serve(args: DaytimeServeArgs, shutdown: CancellationToken) -> anyhow::Result<u8> {
+async fn daytime_serve(
+    args: DaytimeServeArgs,
+    shutdown: CancellationToken,
+) -> anyhow::Result<Outcome> {
     let addr = bind_addr(&args.bind, BIND_RESOLVE_TIMEOUT).await?;
     let transports = Transports {
         tcp: args.tcp,
@@ -329,12 +332,12 @@ async fn daytime_serve(args: DaytimeServeArgs, shutdown: CancellationToken) -> a
         "answered {} tcp connection(s) and {} udp datagram(s)",
         stats.tcp.connections, stats.udp.datagrams
     ));
-    Ok(EXIT_OK)
+    Ok(Outcome::Done)
 }
 
-async fn daytime_get(args: DaytimeGetArgs, shutdown: CancellationToken) -> anyhow::Result<u8> {
+async fn daytime_get(args: DaytimeGetArgs, shutdown: CancellationToken) -> anyhow::Result<Outcome> {
     let Some(addrs) = resolve(&args.addr, args.timeout, &shutdown).await? else {
-        return Ok(EXIT_INTERRUPTED);
+        return Ok(Outcome::Interrupted);
     };
     let outcome = if args.udp {
         let addr = first(&addrs, &args.addr)?;
@@ -347,11 +350,11 @@ async fn daytime_get(args: DaytimeGetArgs, shutdown: CancellationToken) -> anyho
         get_daytime_tcp(&args.addr.to_string(), &addrs, args.timeout, shutdown).await?
     };
     match outcome {
-        DaytimeOutcome::Interrupted => Ok(EXIT_INTERRUPTED),
+        DaytimeOutcome::Interrupted => Ok(Outcome::Interrupted),
         DaytimeOutcome::Answered(answer) => {
             let line = format!("{}\n", answer.text.trim_end_matches(['\r', '\n']));
             print(line.as_bytes()).await?;
-            Ok(EXIT_OK)
+            Ok(Outcome::Done)
         }
     }
 }

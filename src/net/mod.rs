@@ -28,4 +28,4 @@ pub mod tcp;
 pub mod udp;
 
 pub use args::{DaytimeCommand, TcpCommand, UdpCommand};
-pub use command::{exit_code_for, run_daytime, run_tcp, run_udp};
+pub use command::{outcome_for, run_daytime, run_tcp, run_udp};

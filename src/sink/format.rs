@@ -106,6 +106,13 @@ impl Target {
     }
 }
 
+/// The default output path of a run started now: `output/KIND-YYYYmmdd-HHMMSS`
+/// followed by `ext` (`""` for a directory, `".jsonl"` for a file).
+pub fn stamped(kind: &str, ext: &str) -> PathBuf {
+    let stamp = chrono::Local::now().format("%Y%m%d-%H%M%S");
+    PathBuf::from("output").join(format!("{kind}-{stamp}{ext}"))
+}
+
 impl fmt::Display for Target {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -127,28 +134,14 @@ pub struct Output {
 }
 
 impl Output {
-    /// Checks that the formats fit the target: standard output carries
-    /// JSONL only. `log_skipped` asks for `skipped.jsonl`, which needs a
-    /// directory too.
-    pub fn new(target: Target, formats: Vec<Format>, log_skipped: bool) -> Result<Self, String> {
-        if target == Target::Stdout {
-            if let Some(other) = formats.iter().find(|f| **f != Format::Jsonl) {
-                return Err(format!(
-                    "--out - streams JSONL to standard output; --format {other} needs an output directory"
-                ));
-            }
-            if log_skipped {
-                return Err(
-                    "--out - streams JSONL to standard output; --log-skipped needs an output directory"
-                        .to_string(),
-                );
-            }
-        }
-        Ok(Self {
+    /// Standard output takes JSONL only: the settings check that first,
+    /// naming the flag or key.
+    pub fn new(target: Target, formats: Vec<Format>) -> Self {
+        Self {
             target,
             formats,
             columns: Vec::new(),
-        })
+        }
     }
 
     pub fn wants(&self, format: Format) -> bool {
@@ -182,14 +175,8 @@ mod tests {
     }
 
     #[test]
-    fn standard_output_takes_jsonl_only() {
-        assert!(Output::new(Target::Stdout, vec![Format::Jsonl], false).is_ok());
-        let e = Output::new(Target::Stdout, vec![Format::Jsonl, Format::Csv], false)
-            .expect_err("conflict");
-        assert!(e.contains("--out -") && e.contains("csv"), "{e}");
-        let e = Output::new(Target::Stdout, vec![Format::Jsonl], true).expect_err("conflict");
-        assert!(e.contains("--log-skipped"), "{e}");
-        assert!(Output::new(Target::Dir("o".into()), Format::ALL.to_vec(), true).is_ok());
+    fn a_dash_is_standard_output() {
         assert_eq!(Target::from_path("-".into()), Target::Stdout);
+        assert_eq!(Target::from_path("o".into()), Target::Dir("o".into()));
     }
 }

@@ -26,7 +26,8 @@ use futures::future::BoxFuture;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-use collector::cli::CrawlOptions;
+use collector::config::Origin;
+use collector::crawl::options::{CrawlOptions, Layered};
 use collector::crawl::settings;
 use collector::record::Summary;
 
@@ -216,14 +217,13 @@ pub fn html_with_links(title: &str, links: &[String]) -> String {
 
 /// Options suitable for tests: quiet, fast retries.
 pub fn options(out: &Path) -> CrawlOptions {
-    CrawlOptions {
-        out: Some(out.to_path_buf()),
-        quiet: true,
-        progress: Some(collector::cli::ProgressMode::Never),
-        timeout: Some(5.0),
-        connect_timeout: Some(2.0),
-        ..CrawlOptions::default()
-    }
+    let mut o = CrawlOptions::default();
+    o.run.out = Some(out.to_path_buf());
+    o.run.quiet = Some(true);
+    o.run.progress = Some(collector::crawl::options::ProgressMode::Never);
+    o.request.timeout = Some(5.0);
+    o.request.connect_timeout = Some(2.0);
+    o
 }
 
 /// Runs a crawl in-process.
@@ -232,7 +232,8 @@ pub async fn crawl(seeds: &[String], options: CrawlOptions) -> Summary {
         .iter()
         .map(|s| url::Url::parse(s).expect("seed URL"))
         .collect();
-    let settings = settings::build(options, seeds).expect("valid settings");
+    let settings =
+        settings::build(&Layered::new(options, &Origin::Flag), seeds).expect("valid settings");
     let run = collector::crawl::run(settings, CancellationToken::new());
     tokio::time::timeout(Duration::from_secs(60), run)
         .await

@@ -9,8 +9,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use collector::api::options::ApiArgs;
 use collector::api::pull::{self, Output, PullSettings, PullSummary};
-use collector::api::settings::{self as api_settings, ApiArgs};
+use collector::api::settings as api_settings;
 use tokio_util::sync::CancellationToken;
 
 use crate::support::{Reply, Server};
@@ -147,8 +148,8 @@ pub async fn pull(url: String, extra: &[&str]) -> (Vec<u64>, PullSummary) {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("records.jsonl");
     let mut a = args(url, extra);
-    a.out = Some(out.to_string_lossy().into_owned());
-    a.quiet = true;
+    a.resource.out = Some(out.to_string_lossy().into_owned());
+    a.shared.quiet = true;
     let settings: PullSettings = api_settings::resolve(&a).expect("valid settings");
     assert!(matches!(settings.output, Output::File(_)));
     let summary = tokio::time::timeout(

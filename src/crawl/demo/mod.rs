@@ -3,7 +3,10 @@
 
 pub mod site;
 
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
+
+use clap::Args;
 
 use anyhow::Context as _;
 use axum::http::{StatusCode, Uri, header};
@@ -12,13 +15,29 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
-use crate::cli::{CrawlOptions, DemoArgs};
+use crate::config::Origin;
+use crate::crawl::options::{CrawlOptions, FormatNames, Layered, OutputTable, ProgressMode};
 use crate::crawl::{self, settings};
 use crate::record::Summary;
 
 /// The demo's job: extraction rules and output formats, the same file a
 /// user would pass to `collector crawl --config`.
 const DEMO_JOB: &str = include_str!("../../../config/demo.toml");
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Where to write the crawl's output; `-` streams its JSONL records (the
+    /// built-in job's other formats need a directory and are left out)
+    #[arg(long, default_value = "output/demo")]
+    pub out: PathBuf,
+    /// Pages in the built-in site
+    #[arg(long, default_value_t = 300)]
+    pub pages: u32,
+    #[arg(long, value_enum, default_value_t = ProgressMode::Auto)]
+    pub progress: ProgressMode,
+    #[arg(long)]
+    pub quiet: bool,
+}
 
 /// Serves `site` on `listener` until `stop` fires.
 pub async fn serve(listener: TcpListener, site: Arc<site::Site>, stop: CancellationToken) {
@@ -56,14 +75,20 @@ pub async fn run(args: DemoArgs, stop: CancellationToken) -> anyhow::Result<Summ
         eprintln!("demo site with {} pages on http://{addr}/", args.pages);
     }
     let seed = Url::parse(&format!("http://{addr}/"))?;
-    let options = CrawlOptions {
-        out: Some(args.out),
-        progress: Some(args.progress),
-        quiet: args.quiet,
-        ..CrawlOptions::default()
-    };
-    let job = settings::parse_file(DEMO_JOB).context("the built-in config/demo.toml")?;
-    let settings = settings::build(settings::merge(options, job), vec![seed])?;
+    let mut flags = CrawlOptions::default();
+    if args.out.as_os_str() == "-" {
+        flags.run.output = Some(OutputTable {
+            format: Some(FormatNames::One("jsonl".into())),
+        });
+    }
+    flags.run.out = Some(args.out);
+    flags.run.progress = Some(args.progress);
+    flags.run.quiet = Some(args.quiet);
+    let name = Path::new("config/demo.toml (built in)");
+    let job = settings::parse_file(DEMO_JOB, name)?;
+    let mut layered = Layered::new(flags, &Origin::Flag);
+    layered.under(job, &Origin::file(name));
+    let settings = settings::build(&layered, vec![seed])?;
     let result = crawl::run(settings, stop).await;
     server_stop.cancel();
     let _ = server.await;

@@ -18,6 +18,46 @@ use crate::politeness::OriginLimiter;
 
 pub use report::{RedirectHop, Report, RobotsVerdict, SkippedLinks};
 
+use super::options::FetchArgs;
+use crate::outcome::Outcome;
+
+/// `collector fetch URL`: the report on standard output, pretty-printed;
+/// failed when it has an error (robots.txt denial included), done whatever
+/// the status of a response received (a 404 page is a page).
+pub async fn command(args: &FetchArgs, stop: CancellationToken) -> Outcome {
+    let (url, settings) = match super::settings::resolve_fetch(args) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("collector: {e:#}");
+            return Outcome::BadInput;
+        }
+    };
+    let report = match run(url, &settings, stop).await {
+        Ok(Some(report)) => report,
+        Ok(None) => return Outcome::Interrupted,
+        Err(e) => {
+            eprintln!("collector: {e:#}");
+            return Outcome::Failed;
+        }
+    };
+    let printed = serde_json::to_string_pretty(&report)
+        .map_err(std::io::Error::from)
+        .and_then(|json| {
+            use std::io::Write as _;
+            let mut out = std::io::stdout().lock();
+            writeln!(out, "{json}").and_then(|()| out.flush())
+        });
+    if let Err(e) = printed {
+        eprintln!("collector: could not print the report: {e}");
+        return Outcome::Failed;
+    }
+    if report.failed() {
+        Outcome::Failed
+    } else {
+        Outcome::Done
+    }
+}
+
 /// Visits `url` as a crawl seed and reports what came of it; `None` when
 /// `stop` fired first.
 pub async fn run(
