@@ -13,7 +13,7 @@ use url::Url;
 use super::options::{ApiArgs, ApiFormat, ApiOptions, Paginate, SharedOptions};
 use super::pull::{Auth, Output, PullSettings, Since};
 use super::{Pointer, Strategy, with_query_param};
-use crate::config::{Origin, Origins, check};
+use crate::config::{Name, Origin, Origins, check};
 use crate::politeness::LimiterConfig;
 
 /// Largest API page body read by default.
@@ -67,10 +67,18 @@ fn strategy(layers: &ApiLayers) -> anyhow::Result<Option<Strategy>> {
     let (r, o) = (&layers.options.resource, &layers.origins);
     let paginate = r.paginate.unwrap_or(Paginate::Auto);
     let asked = || format!("{} {}", o.name("paginate"), paginate_name(paginate));
+    // The key it needs, spelt as in the layer `paginate` came from.
+    let needs = |key| {
+        Name {
+            key,
+            origin: o.of("paginate"),
+        }
+        .bare()
+    };
     let required = |key: &'static str, v: &Option<String>| -> anyhow::Result<Pointer> {
         match v {
             Some(t) => pointer(o, key, t),
-            None => bail!("{} needs {}", asked(), o.name(key)),
+            None => bail!("{} needs {}", asked(), needs(key)),
         }
     };
     let text = |v: &Option<String>, default: &str| v.clone().unwrap_or_else(|| default.into());
@@ -92,7 +100,7 @@ fn strategy(layers: &ApiLayers) -> anyhow::Result<Option<Strategy>> {
                 bail!(
                     "{} needs {} N (records per page, at least 1)",
                     asked(),
-                    o.name("limit")
+                    needs("limit")
                 );
             };
             Strategy::Offset {

@@ -69,6 +69,17 @@ impl fmt::Display for Name<'_> {
     }
 }
 
+impl Name<'_> {
+    /// The key alone as it is spelt in its layer (`--cursor`, `cursor`),
+    /// for a second key named in the same message.
+    pub fn bare(&self) -> String {
+        match self.origin {
+            Origin::Flag | Origin::Default => format!("--{}", flag(self.key)),
+            Origin::File { .. } => self.key.to_string(),
+        }
+    }
+}
+
 /// The flag spelling of a file key.
 fn flag(key: &str) -> String {
     match key {
