@@ -21,6 +21,8 @@ pub enum ErrorKind {
     TooDeep,
     RedirectLoop,
     TooManyRedirects,
+    /// A redirect whose `Location` is missing, empty or not a URL.
+    BadRedirect,
     /// A redirect led out of scope; the target was not requested.
     RedirectOutOfScope,
     RobotsDenied,
@@ -45,6 +47,7 @@ impl ErrorKind {
             Self::TooDeep => "too_deep",
             Self::RedirectLoop => "redirect_loop",
             Self::TooManyRedirects => "too_many_redirects",
+            Self::BadRedirect => "bad_redirect",
             Self::RedirectOutOfScope => "redirect_out_of_scope",
             Self::RobotsDenied => "robots_denied",
             Self::HttpStatus => "http_status",

@@ -3,12 +3,13 @@
 //! crawler's fetcher (one retry policy), limiter and atomic files.
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use std::time::SystemTime;
 
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue, LINK, LOCATION};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, LINK};
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 use url::Url;
@@ -18,9 +19,10 @@ use super::recorder::Recorder;
 use super::{
     LoopGuard, Next, Pointer, StopReason, Strategy, detect, next_request, records, with_query_param,
 };
+use crate::fetch::hops::{Capped, Hops};
 use crate::fetch::{FetchConfig, Fetcher, retry};
-use crate::frontier::origin_key;
-use crate::gate::{HostGate, HostPermit, Wait};
+use crate::gate::HostPermit;
+use crate::politeness::origin_key;
 use crate::politeness::{LimiterConfig, OriginLimiter};
 use crate::sink::part_file;
 
@@ -110,25 +112,6 @@ pub struct PullError {
     pub message: String,
 }
 
-/// Waits until the limiter lets a request to `origin` start.
-async fn start(
-    limiter: &OriginLimiter,
-    origin: &str,
-    stop: &CancellationToken,
-) -> Option<HostPermit> {
-    loop {
-        let wait = match limiter.try_start(origin) {
-            Ok(permit) => return Some(permit),
-            Err(Wait::Until(t)) => t.saturating_duration_since(Instant::now()),
-            Err(Wait::Busy) => Duration::from_millis(10),
-        };
-        tokio::select! {
-            () = tokio::time::sleep(wait) => {}
-            () = stop.cancelled() => return None,
-        }
-    }
-}
-
 /// One fetched page: its JSON body and `Link` headers.
 struct Fetched {
     body: serde_json::Value,
@@ -153,86 +136,60 @@ struct Puller {
     auth_origin: String,
 }
 
-/// Redirects followed for one page.
-const MAX_REDIRECTS: usize = 10;
-
 impl Puller {
-    /// Fetches one page within the limiter, with the shared retry policy,
-    /// following redirects; credentials go only to the API's own origin.
+    /// Fetches one page through the shared request loop (the limiter
+    /// admits each hop's origin, one retry policy, redirects followed);
+    /// credentials go only to the API's own origin.
     async fn page(&self, url: &Url) -> Result<Fetched, Option<Failed>> {
-        let mut current = url.clone();
-        let mut retries = 0;
-        let fail = |kind: &str, message: String, retries: u32| {
+        let hops = PageHops {
+            puller: self,
+            rate_limited: AtomicBool::new(false),
+        };
+        let fetched = self
+            .fetcher
+            .fetch(
+                url.clone(),
+                &hops,
+                &Capped(self.fetcher.max_body()),
+                false,
+                &self.stop,
+            )
+            .await;
+        let retries = fetched.retries;
+        let fail = |kind: &str, message: String| {
             Some(Failed {
                 kind: kind.to_string(),
                 message,
                 retries,
             })
         };
-        for _ in 0..=MAX_REDIRECTS {
-            let origin = origin_key(&current);
-            let (target, headers) = self.with_auth(&current, &origin);
-            let permit = start(&self.limiter, &origin, &self.stop)
-                .await
-                .ok_or(None)?;
-            let fetched = self
-                .fetcher
-                .get_with(&target, &headers, &self.stop, |wait| {
-                    self.limiter.pause(&origin, wait)
-                })
-                .await;
-            drop(permit);
-            retries += fetched.retries;
-            let resp = fetched.result.map_err(|e| {
-                fail(
-                    e.kind().as_str(),
-                    redact(&e.to_string(), &self.auth),
-                    retries,
-                )
-            })?;
-            let rate_limited = match retry::rate_limit_wait(
-                resp.header("x-ratelimit-remaining"),
-                resp.header("x-ratelimit-reset"),
-                SystemTime::now(),
-            ) {
-                Some(wait) => {
-                    self.limiter.pause(&origin, wait);
-                    true
-                }
-                None => false,
-            };
-            if matches!(resp.status, 301 | 302 | 303 | 307 | 308)
-                && let Some(next) = resp
-                    .header(LOCATION)
-                    .and_then(|l| current.join(l.trim()).ok())
-            {
-                current = next;
-                continue;
-            }
-            if !(200..300).contains(&resp.status) {
-                let message = format!("HTTP {} after {retries} retries", resp.status);
-                return Err(fail("http_status", message, retries));
-            }
-            let body = serde_json::from_slice(&resp.body)
-                .map_err(|e| fail("decode", format!("the body is not JSON: {e}"), retries))?;
-            let links = resp
-                .headers
-                .get_all(LINK)
-                .iter()
-                .filter_map(|v| v.to_str().ok().map(str::to_string))
-                .collect();
-            return Ok(Fetched {
-                body,
-                links,
-                retries,
-                rate_limited,
-            });
+        if fetched.stopped || (fetched.error.is_some() && self.stop.is_cancelled()) {
+            return Err(None);
         }
-        Err(fail(
-            "too_many_redirects",
-            format!("more than {MAX_REDIRECTS} redirects"),
+        if let Some(e) = fetched.error {
+            return Err(fail(e.kind.as_str(), redact(&e.message, &self.auth)));
+        }
+        let Some(resp) = fetched.response else {
+            return Err(None);
+        };
+        if !(200..300).contains(&resp.status) {
+            let message = format!("HTTP {} after {retries} retries", resp.status);
+            return Err(fail("http_status", message));
+        }
+        let body = serde_json::from_slice(&resp.body)
+            .map_err(|e| fail("decode", format!("the body is not JSON: {e}")))?;
+        let links = resp
+            .headers
+            .get_all(LINK)
+            .iter()
+            .filter_map(|v| v.to_str().ok().map(str::to_string))
+            .collect();
+        Ok(Fetched {
+            body,
+            links,
             retries,
-        ))
+            rate_limited: hops.rate_limited.load(Ordering::Relaxed),
+        })
     }
 
     /// The URL to request and the headers to add: the credentials only when
@@ -248,6 +205,41 @@ impl Puller {
                 (with_query_param(url, name, value), headers)
             }
             _ => (url.clone(), headers),
+        }
+    }
+}
+
+/// The request loop's view of one API page.
+struct PageHops<'a> {
+    puller: &'a Puller,
+    /// A response said the quota is used up (`X-RateLimit-*`).
+    rate_limited: AtomicBool,
+}
+
+#[async_trait::async_trait]
+impl Hops for PageHops<'_> {
+    async fn admit(&self, url: &Url) -> Option<HostPermit> {
+        let p = self.puller;
+        p.limiter.admit(&origin_key(url), &p.stop).await
+    }
+
+    fn pause(&self, url: &Url, wait: Duration) -> Duration {
+        self.puller.limiter.pause(&origin_key(url), wait)
+    }
+
+    fn prepare(&self, url: &Url) -> (Url, HeaderMap) {
+        self.puller.with_auth(url, &origin_key(url))
+    }
+
+    fn observe(&self, url: &Url, headers: &HeaderMap) {
+        let header = |name| headers.get(name).and_then(|v| v.to_str().ok());
+        if let Some(wait) = retry::rate_limit_wait(
+            header("x-ratelimit-remaining"),
+            header("x-ratelimit-reset"),
+            SystemTime::now(),
+        ) {
+            self.puller.limiter.pause(&origin_key(url), wait);
+            self.rate_limited.store(true, Ordering::Relaxed);
         }
     }
 }

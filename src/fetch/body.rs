@@ -120,6 +120,22 @@ pub async fn read_capped(mut resp: reqwest::Response, limit: u64) -> Result<Byte
     }
 }
 
+/// Reads at most `limit` decoded bytes and leaves the rest unread: what
+/// fits of a body too long to read whole (robots.txt).
+pub async fn read_truncated(resp: reqwest::Response, limit: u64) -> Result<Bytes, FetchError> {
+    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+    let mut buf = BytesMut::with_capacity(limit.min(64 * 1024));
+    let mut body = decoded(resp).await.map_err(read_error)?.take(limit as u64);
+    loop {
+        if buf.capacity() - buf.len() < 8 * 1024 {
+            buf.reserve(32 * 1024);
+        }
+        if body.read_buf(&mut buf).await.map_err(read_error)? == 0 {
+            return Ok(buf.freeze());
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

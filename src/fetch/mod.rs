@@ -1,25 +1,26 @@
-//! Fetching one URL over HTTP: a pooled client, a size cap on bodies,
-//! retries with back-off. Redirects are not followed here: the caller
-//! re-checks every hop against scope and robots.txt first.
+//! Fetching over HTTP: one pooled client, a size cap on bodies, and the
+//! one request loop (`hops`) with retries, the status verdict and
+//! redirects, each hop re-checked by the caller (scope, robots.txt).
 
 pub mod body;
 pub mod client;
+pub mod hops;
+pub mod redirect;
 pub mod retry;
 pub mod sent;
+pub mod verdict;
 
 use std::error::Error as _;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
 use reqwest::cookie::{CookieStore as _, Jar};
-use reqwest::header::{HeaderMap, RETRY_AFTER};
-use tokio_util::sync::CancellationToken;
+use reqwest::header::HeaderMap;
 use url::Url;
 
 use crate::record::ErrorKind;
 pub use client::FetchConfig;
-use retry::{Attempt, Backoff};
+use retry::Backoff;
 
 #[derive(Clone, Debug, thiserror::Error)]
 pub enum FetchError {
@@ -39,6 +40,10 @@ pub enum FetchError {
     Scheme(String),
     #[error("request failed: {0}")]
     Request(String),
+    /// The server closed a pooled connection before answering: the
+    /// request is sent again on a new one.
+    #[error("the connection was closed before an answer: {0}")]
+    Stale(String),
 }
 
 impl FetchError {
@@ -51,7 +56,7 @@ impl FetchError {
             Self::Decode(_) => ErrorKind::Decode,
             Self::Body(_) => ErrorKind::Body,
             Self::Scheme(_) => ErrorKind::Scheme,
-            Self::Request(_) => ErrorKind::Request,
+            Self::Request(_) | Self::Stale(_) => ErrorKind::Request,
         }
     }
 }
@@ -97,32 +102,49 @@ fn is_tls(e: &reqwest::Error) -> bool {
     false
 }
 
+/// The HTTP stack's own error inside `e`: the connection, not the content.
+fn transport(e: &reqwest::Error) -> Option<&hyper::Error> {
+    let mut source = e.source();
+    while let Some(s) = source {
+        if let Some(h) = s.downcast_ref::<hyper::Error>() {
+            return Some(h);
+        }
+        source = s.source();
+    }
+    None
+}
+
 /// Maps reqwest's error to our stable kinds.
 pub fn classify(e: &reqwest::Error) -> FetchError {
     let msg = describe(e);
-    if e.is_timeout() {
+    // A request on a pooled connection that the server had closed: hyper
+    // reports the message as incomplete before any byte of an answer.
+    if e.is_request() && transport(e).is_some_and(hyper::Error::is_incomplete_message) {
+        FetchError::Stale(msg)
+    } else if e.is_timeout() {
         FetchError::Timeout(msg)
     } else if is_tls(e) {
         FetchError::Tls(msg)
     } else if e.is_connect() {
         FetchError::Connect(msg)
+    } else if e.is_body() || (e.is_decode() && transport(e).is_some()) {
+        // reqwest calls a body cut short by the connection a decode error.
+        FetchError::Body(msg)
     } else if e.is_decode() {
         FetchError::Decode(msg)
-    } else if e.is_body() {
-        FetchError::Body(msg)
     } else {
         FetchError::Request(msg)
     }
 }
 
 #[derive(Debug)]
-pub struct Response {
+pub struct Response<B = Bytes> {
     pub status: u16,
     pub version: reqwest::Version,
     /// The server's address, when the connection reported it.
     pub remote_addr: Option<std::net::SocketAddr>,
     pub headers: HeaderMap,
-    pub body: Bytes,
+    pub body: B,
     /// The request as sent, when the fetcher keeps requests
     /// ([`Fetcher::keep_requests`]).
     pub sent: Option<Sent>,
@@ -137,17 +159,10 @@ pub struct Sent {
     pub headers: HeaderMap,
 }
 
-impl Response {
+impl<B> Response<B> {
     pub fn header(&self, name: impl reqwest::header::AsHeaderName) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
-}
-
-/// The last attempt's outcome and how many retries it took.
-#[derive(Debug)]
-pub struct Fetched {
-    pub result: Result<Response, FetchError>,
-    pub retries: u32,
 }
 
 pub struct Fetcher {
@@ -183,22 +198,14 @@ impl Fetcher {
         self
     }
 
-    /// One GET, no retry, no redirect.
-    pub async fn get_once(&self, url: &Url) -> Result<Response, FetchError> {
-        self.get_once_capped(url, self.max_body).await
-    }
-
-    pub async fn get_once_capped(&self, url: &Url, max_body: u64) -> Result<Response, FetchError> {
-        self.request(url, max_body, &HeaderMap::new()).await
-    }
-
-    /// One GET with `headers` added to the client's defaults.
-    async fn request(
+    /// One GET with `headers` added to the client's defaults, its body
+    /// read by `read`; no retry, no redirect.
+    async fn once<R: hops::Read>(
         &self,
         url: &Url,
-        max_body: u64,
         headers: &HeaderMap,
-    ) -> Result<Response, FetchError> {
+        read: &R,
+    ) -> Result<Response<R::Body>, FetchError> {
         if !matches!(url.scheme(), "http" | "https") {
             return Err(FetchError::Scheme(url.scheme().to_string()));
         }
@@ -222,7 +229,7 @@ impl Fetcher {
         }
         let remote_addr = resp.remote_addr();
         let headers = resp.headers().clone();
-        let body = body::read_capped(resp, max_body).await?;
+        let body = read.read(resp).await?;
         Ok(Response {
             status,
             version,
@@ -233,69 +240,8 @@ impl Fetcher {
         })
     }
 
-    /// One GET whose body is left to the caller to stream (sitemaps).
-    pub async fn get_streaming(&self, url: &Url) -> Result<reqwest::Response, FetchError> {
-        if !matches!(url.scheme(), "http" | "https") {
-            return Err(FetchError::Scheme(url.scheme().to_string()));
-        }
-        self.client
-            .get(url.as_str())
-            .send()
-            .await
-            .map_err(|e| classify(&e))
-    }
-
-    /// GET with retries on transient failures. When the server says slow
-    /// down (429/503), `on_slow_down` gets the wait it asked for (or the
-    /// back-off) and returns the wait to apply, so the caller can pause the
-    /// whole origin. Stops retrying when `stop` fires.
-    pub async fn get(
-        &self,
-        url: &Url,
-        stop: &CancellationToken,
-        on_slow_down: impl FnMut(Duration) -> Duration,
-    ) -> Fetched {
-        self.get_with(url, &HeaderMap::new(), stop, on_slow_down)
-            .await
-    }
-
-    /// [`Fetcher::get`] with extra headers for this request only (API
-    /// credentials, which must not go to every host).
-    pub async fn get_with(
-        &self,
-        url: &Url,
-        headers: &HeaderMap,
-        stop: &CancellationToken,
-        mut on_slow_down: impl FnMut(Duration) -> Duration,
-    ) -> Fetched {
-        let mut retries = 0;
-        loop {
-            let result = self.request(url, self.max_body, headers).await;
-            let attempt = match &result {
-                Ok(r) => Attempt::Status(r.status),
-                Err(e) => Attempt::Failed(e),
-            };
-            if retries >= self.retries || !retry::is_retryable(attempt) {
-                return Fetched { result, retries };
-            }
-            let mut wait = self.backoff.delay(retries);
-            if let Ok(r) = &result
-                && retry::is_slow_down(r.status)
-            {
-                if let Some(asked) = r
-                    .header(RETRY_AFTER)
-                    .and_then(|v| retry::retry_after(v, SystemTime::now()))
-                {
-                    wait = asked;
-                }
-                wait = on_slow_down(wait);
-            }
-            let deadline = Instant::now() + wait;
-            tokio::select! {
-                () = tokio::time::sleep_until(deadline.into()) => {}
-                () = stop.cancelled() => return Fetched { result, retries },
-            }
-            retries += 1;
-        }
+    /// The body cap of page requests.
+    pub fn max_body(&self) -> u64 {
+        self.max_body
     }
 }

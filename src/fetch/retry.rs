@@ -4,6 +4,7 @@
 use std::time::{Duration, SystemTime};
 
 use super::FetchError;
+use super::verdict::{Verdict, verdict};
 
 /// The outcome of one attempt, as far as retrying is concerned.
 #[derive(Clone, Copy, Debug)]
@@ -12,19 +13,18 @@ pub enum Attempt<'a> {
     Failed(&'a FetchError),
 }
 
-/// Connect errors, timeouts, 408, 429, 500, 502, 503 and 504 are worth
-/// another try; everything else (a 404, a TLS failure, a body over the
-/// limit) would fail the same way again.
+/// Connect errors, timeouts, a connection broken mid-body, and the
+/// statuses the verdict calls transient are worth another try; everything
+/// else (a 404, a TLS failure, a body over the limit) would fail the same
+/// way again.
 pub fn is_retryable(attempt: Attempt<'_>) -> bool {
     match attempt {
-        Attempt::Status(s) => matches!(s, 408 | 429 | 500 | 502 | 503 | 504),
-        Attempt::Failed(e) => matches!(e, FetchError::Timeout(_) | FetchError::Connect(_)),
+        Attempt::Status(s) => verdict(s) == Verdict::Retry,
+        Attempt::Failed(e) => matches!(
+            e,
+            FetchError::Timeout(_) | FetchError::Connect(_) | FetchError::Body(_)
+        ),
     }
-}
-
-/// Whether the server asked the whole origin to slow down.
-pub fn is_slow_down(status: u16) -> bool {
-    matches!(status, 429 | 503)
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -110,6 +110,7 @@ mod tests {
         assert!(is_retryable(Attempt::Failed(&FetchError::Connect(
             "c".into()
         ))));
+        assert!(is_retryable(Attempt::Failed(&FetchError::Body("b".into()))));
         assert!(!is_retryable(Attempt::Failed(&FetchError::Tls("x".into()))));
         assert!(!is_retryable(Attempt::Failed(&FetchError::TooLarge {
             limit: 1

@@ -48,15 +48,6 @@ pub fn fingerprint(url: &Url) -> Fingerprint {
     xxhash_rust::xxh3::xxh3_64(url.as_str().as_bytes())
 }
 
-/// `scheme://host:port` with the port always spelled out: the key for
-/// robots.txt, rate limits and per-host queues. Two ports on one host are two
-/// origins (RFC 9309 section 2.3: robots.txt applies to one authority).
-pub fn origin_key(url: &Url) -> String {
-    let host = url.host_str().unwrap_or("");
-    let port = url.port_or_known_default().unwrap_or(0);
-    format!("{}://{}:{}", url.scheme(), host, port)
-}
-
 fn is_unreserved(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
 }
@@ -156,14 +147,6 @@ mod tests {
         let mut u = Url::parse("http://h/p?b=2&a=1").expect("parses");
         canonicalize(&mut u, QueryPolicy::Sort);
         assert_eq!(u.as_str(), "http://h/p?a=1&b=2");
-    }
-
-    #[test]
-    fn origin_spells_out_the_port() {
-        let u = Url::parse("http://h/x").expect("parses");
-        assert_eq!(origin_key(&u), "http://h:80");
-        let u = Url::parse("https://h:8443/x").expect("parses");
-        assert_eq!(origin_key(&u), "https://h:8443");
     }
 
     #[test]

@@ -123,7 +123,7 @@ impl MemoryFrontier {
             return Admission::MaxDepth;
         }
         st.queued += 1;
-        let origin = canon::origin_key(&c.url);
+        let origin = crate::politeness::origin_key(&c.url);
         let idx = match st.index.get(origin.as_str()) {
             Some(&i) => i,
             None => {

@@ -19,7 +19,7 @@ use url::Url;
 
 use crate::gate::{HostGate, HostPermit};
 
-pub use canon::{Fingerprint, QueryPolicy, canonicalize, fingerprint, origin_key};
+pub use canon::{Fingerprint, QueryPolicy, canonicalize, fingerprint};
 pub use memory::MemoryFrontier;
 
 /// What a queued URL is fetched as.

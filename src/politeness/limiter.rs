@@ -10,6 +10,8 @@ use std::time::{Duration, Instant};
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
+use tokio_util::sync::CancellationToken;
+
 use crate::gate::{HostGate, HostPermit, Wait};
 
 #[derive(Clone, Debug)]
@@ -101,6 +103,24 @@ impl OriginLimiter {
 
     pub fn max_wait(&self) -> Duration {
         self.config.max_wait
+    }
+
+    /// Waits until `origin` may start a request and returns its permit;
+    /// `None` when `stop` fires first. For callers that have one URL to
+    /// fetch (API pages, a redirect to another origin) rather than a
+    /// frontier to choose from.
+    pub async fn admit(&self, origin: &str, stop: &CancellationToken) -> Option<HostPermit> {
+        loop {
+            let wait = match self.try_start(origin) {
+                Ok(permit) => return Some(permit),
+                Err(Wait::Until(t)) => t.saturating_duration_since(Instant::now()),
+                Err(Wait::Busy) => Duration::from_millis(10),
+            };
+            tokio::select! {
+                () = tokio::time::sleep(wait) => {}
+                () = stop.cancelled() => return None,
+            }
+        }
     }
 }
 

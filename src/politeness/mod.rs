@@ -3,7 +3,9 @@
 //! asks us to.
 
 pub mod limiter;
+pub mod origin;
 pub mod robots;
 
 pub use limiter::{LimiterConfig, OriginLimiter};
+pub use origin::origin_key;
 pub use robots::{RobotsCache, RobotsResponse, RobotsRules};

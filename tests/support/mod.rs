@@ -9,6 +9,7 @@
 )]
 
 pub mod binary;
+pub mod raw;
 pub mod sites;
 pub mod warc;
 

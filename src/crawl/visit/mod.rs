@@ -5,28 +5,31 @@
 
 mod sitemap;
 
-use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Instant;
 
-use reqwest::header::{CONTENT_TYPE, HeaderMap, LOCATION};
+use reqwest::header::{CONTENT_TYPE, HeaderMap};
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
 use crate::crawl::scope::Scope;
 use crate::exchange::Exchange;
 use crate::extract::{self, ExtractOptions, Page};
+use crate::fetch::hops::{Capped, Fetched, Hops, Truncated};
+use crate::fetch::redirect::Refused;
 use crate::fetch::{Fetcher, Response};
-use crate::frontier::{Candidate, QueryPolicy, UrlKind, canonicalize, origin_key};
+use crate::gate::HostPermit;
+
+pub use crate::fetch::hops::Redirect;
+use crate::frontier::{Candidate, QueryPolicy, UrlKind, canonicalize};
+use crate::politeness::origin_key;
 use crate::politeness::{OriginLimiter, RobotsCache, RobotsResponse};
 use crate::record::{ErrorKind, PageError, PageRecord, SkipReason};
 use crate::rules::RuleSets;
 
-/// RFC 9309 section 2.3.1.2: follow at least five redirects for robots.txt.
-const ROBOTS_REDIRECTS: usize = 5;
-/// RFC 9309 section 2.5: parse at least 500 KiB.
+/// RFC 9309 section 2.5: parse at least 500 KiB (what is past it is not
+/// read). Its redirects are followed like any (at least five, 2.3.1.2).
 const ROBOTS_MAX_BYTES: u64 = 512 * 1024;
-const MAX_REDIRECTS: usize = 10;
 /// Bodies larger than this are parsed on the blocking pool, so one huge page
 /// does not stall the async workers.
 const INLINE_PARSE_BYTES: usize = 256 * 1024;
@@ -76,23 +79,6 @@ pub struct Visit {
     pub charset: Option<&'static str>,
 }
 
-/// One redirect followed: the URL requested and the 3xx status it answered.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Redirect {
-    pub url: Url,
-    pub status: u16,
-}
-
-struct Hop {
-    url: Url,
-    status: Option<u16>,
-    response: Option<Response>,
-    error: Option<PageError>,
-    retries: u32,
-    /// Redirects followed before this hop.
-    chain: Vec<Redirect>,
-}
-
 pub(crate) fn error(kind: ErrorKind, message: impl Into<String>) -> Option<PageError> {
     Some(PageError {
         kind,
@@ -105,26 +91,34 @@ impl Visitor {
         let fetched_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
         let started = Instant::now();
         let hop = if self.allowed(url).await {
-            self.follow(url.clone()).await
+            self.fetcher
+                .fetch(
+                    url.clone(),
+                    &self.hops(true),
+                    &Capped(self.fetcher.max_body()),
+                    true,
+                    &self.stop,
+                )
+                .await
         } else if referrer.is_some() {
             return Visit::default();
         } else {
             // A seed (no referrer) the user named gets a record saying why it
             // was not fetched.
-            Hop {
+            Fetched {
                 url: url.clone(),
-                status: None,
+                chain: Vec::new(),
+                retries: 0,
                 response: None,
                 error: error(ErrorKind::RobotsDenied, "robots.txt disallows this URL"),
-                retries: 0,
-                chain: Vec::new(),
+                stopped: false,
             }
         };
         let elapsed_ms = started.elapsed().as_millis() as u64;
         let mut record = PageRecord {
             url: url.to_string(),
             final_url: hop.url.to_string(),
-            status: hop.status,
+            status: hop.response.as_ref().map(|r| r.status),
             depth,
             referrer,
             content_type: None,
@@ -164,95 +158,14 @@ impl Visitor {
         visit
     }
 
-    /// Requests `url`, following redirects that stay in scope and allowed.
-    async fn follow(&self, mut url: Url) -> Hop {
-        let mut seen: HashSet<String> = HashSet::new();
-        let mut retries = 0;
-        let mut chain = Vec::new();
-        let mut hop = loop {
-            seen.insert(url.as_str().to_string());
-            let origin = origin_key(&url);
-            let fetched = self
-                .fetcher
-                .get(&url, &self.stop, |wait| self.limiter.pause(&origin, wait))
-                .await;
-            retries += fetched.retries;
-            let mut hop = Hop {
-                url: url.clone(),
-                status: None,
-                response: None,
-                error: None,
-                retries,
-                chain: Vec::new(),
-            };
-            let resp = match fetched.result {
-                Ok(r) => r,
-                Err(e) => {
-                    hop.error = error(e.kind(), e.to_string());
-                    break hop;
-                }
-            };
-            hop.status = Some(resp.status);
-            let location = resp.header(LOCATION).map(str::to_string);
-            let is_redirect = matches!(resp.status, 301 | 302 | 303 | 307 | 308);
-            if resp.status >= 500 || resp.status == 429 {
-                hop.error = error(
-                    ErrorKind::HttpStatus,
-                    format!("HTTP {} after {} retries", resp.status, fetched.retries),
-                );
-            }
-            let status = resp.status;
-            hop.response = Some(resp);
-            let (true, Some(location)) = (is_redirect, location) else {
-                break hop;
-            };
-            let mut next = match url.join(location.trim()) {
-                Ok(n) => n,
-                Err(e) => {
-                    hop.error = error(
-                        ErrorKind::Request,
-                        format!("bad Location {location:?}: {e}"),
-                    );
-                    break hop;
-                }
-            };
-            canonicalize(&mut next, self.query);
-            let refused = if chain.len() >= MAX_REDIRECTS {
-                Some((
-                    ErrorKind::TooManyRedirects,
-                    format!("more than {MAX_REDIRECTS} redirects"),
-                ))
-            } else if seen.contains(next.as_str()) {
-                Some((
-                    ErrorKind::RedirectLoop,
-                    format!("redirect loop back to {next}"),
-                ))
-            } else {
-                match self.scope.check(&next) {
-                    Err(SkipReason::Scheme) => Some((
-                        ErrorKind::Scheme,
-                        format!("redirect to {next}: not http(s)"),
-                    )),
-                    Err(_) => Some((
-                        ErrorKind::RedirectOutOfScope,
-                        format!("redirect to {next}: out of scope, not followed"),
-                    )),
-                    Ok(()) if !self.allowed(&next).await => Some((
-                        ErrorKind::RobotsDenied,
-                        format!("redirect to {next}: disallowed by robots.txt"),
-                    )),
-                    Ok(()) => None,
-                }
-            };
-            if let Some((kind, message)) = refused {
-                hop.error = error(kind, message);
-                break hop;
-            }
-            chain.push(Redirect { url, status });
-            url = next;
-        };
-        hop.chain = chain;
-        hop
+    /// The request loop's view of this visit: admission by the origin's
+    /// limiter, its pauses, canonical URLs, and (with `checked`) scope and
+    /// robots.txt for every redirect target.
+    fn hops(&self, checked: bool) -> VisitHops<'_> {
+        VisitHops {
+            visitor: self,
+            checked,
+        }
     }
 
     async fn extract_links(
@@ -367,37 +280,69 @@ impl Visitor {
     }
 
     async fn fetch_robots(&self, url: &Url) -> RobotsResponse {
-        let Ok(mut target) = url.join("/robots.txt") else {
+        let Ok(target) = url.join("/robots.txt") else {
             return RobotsResponse::Unreachable;
         };
-        for _ in 0..=ROBOTS_REDIRECTS {
-            let resp = match self
-                .fetcher
-                .get_once_capped(&target, ROBOTS_MAX_BYTES)
-                .await
-            {
-                Ok(r) => r,
-                // An oversized robots.txt: RFC 9309 lets us stop at 500 KiB,
-                // but a truncated rule could invert a verdict; treat it as unreadable.
-                Err(crate::fetch::FetchError::TooLarge { .. }) => {
-                    return RobotsResponse::Status(404);
-                }
-                Err(_) => return RobotsResponse::Unreachable,
-            };
-            match resp.status {
-                200..=299 => return RobotsResponse::Body(resp.body.to_vec()),
-                301 | 302 | 303 | 307 | 308 => {
-                    match resp
-                        .header(LOCATION)
-                        .and_then(|l| target.join(l.trim()).ok())
-                    {
-                        Some(next) if matches!(next.scheme(), "http" | "https") => target = next,
-                        _ => return RobotsResponse::Status(resp.status),
-                    }
-                }
-                s => return RobotsResponse::Status(s),
+        let fetched = self
+            .fetcher
+            .fetch(
+                target,
+                &self.hops(false),
+                &Truncated(ROBOTS_MAX_BYTES),
+                true,
+                &self.stop,
+            )
+            .await;
+        match (fetched.response, fetched.error) {
+            (Some(resp), None) if (200..300).contains(&resp.status) => {
+                RobotsResponse::Body(resp.body.to_vec())
             }
+            (Some(resp), _) => RobotsResponse::Status(resp.status),
+            (None, _) => RobotsResponse::Unreachable,
         }
-        RobotsResponse::Status(310)
+    }
+}
+
+/// See [`Visitor::hops`].
+struct VisitHops<'a> {
+    visitor: &'a Visitor,
+    checked: bool,
+}
+
+#[async_trait::async_trait]
+impl Hops for VisitHops<'_> {
+    async fn admit(&self, url: &Url) -> Option<HostPermit> {
+        let v = self.visitor;
+        v.limiter.admit(&origin_key(url), &v.stop).await
+    }
+
+    async fn allow(&self, next: &Url) -> Result<(), Refused> {
+        if !self.checked {
+            return Ok(());
+        }
+        let refused = |kind, message| Err(Refused { kind, message });
+        match self.visitor.scope.check(next) {
+            Err(SkipReason::Scheme) => refused(
+                ErrorKind::Scheme,
+                format!("redirect to {next}: not http(s)"),
+            ),
+            Err(_) => refused(
+                ErrorKind::RedirectOutOfScope,
+                format!("redirect to {next}: out of scope, not followed"),
+            ),
+            Ok(()) if !self.visitor.allowed(next).await => refused(
+                ErrorKind::RobotsDenied,
+                format!("redirect to {next}: disallowed by robots.txt"),
+            ),
+            Ok(()) => Ok(()),
+        }
+    }
+
+    fn pause(&self, url: &Url, wait: std::time::Duration) -> std::time::Duration {
+        self.visitor.limiter.pause(&origin_key(url), wait)
+    }
+
+    fn canonical(&self, url: &mut Url) {
+        canonicalize(url, self.visitor.query);
     }
 }

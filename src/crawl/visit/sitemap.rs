@@ -12,8 +12,9 @@ use tokio::sync::mpsc;
 use tokio_util::io::{ReaderStream, StreamReader};
 use url::Url;
 
-use super::{Visit, Visitor, error};
+use super::{Visit, Visitor};
 use crate::extract::sitemap::{Entry, SitemapReader};
+use crate::fetch::hops::Unread;
 use crate::frontier::{Candidate, UrlKind, canonicalize};
 use crate::record::{ErrorKind, PageRecord};
 
@@ -53,44 +54,44 @@ impl Visitor {
             incomplete: None,
         };
         let mut visit = Visit::default();
-        match self.fetcher.get_streaming(url).await {
-            Err(e) => record.error = error(e.kind(), e.to_string()),
-            Ok(resp) => {
-                let status = resp.status().as_u16();
-                record.status = Some(status);
-                record.content_type = resp
-                    .headers()
-                    .get(CONTENT_TYPE)
-                    .and_then(|v| v.to_str().ok())
-                    .map(str::to_string);
-                if status >= 500 || status == 429 {
-                    record.error = error(ErrorKind::HttpStatus, format!("HTTP {status}"));
-                } else if (200..300).contains(&status) {
-                    let bytes = Arc::new(AtomicU64::new(0));
-                    let counted = bytes.clone();
-                    let found = match crate::fetch::body::decoded(resp).await {
-                        Ok(decoded) => {
-                            let body = ReaderStream::new(decoded).inspect_ok(move |chunk| {
-                                counted.fetch_add(chunk.len() as u64, Ordering::Relaxed);
-                            });
-                            self.stream_entries(
-                                StreamReader::new(body),
-                                url,
-                                depth,
-                                &mut visit,
-                                &urls,
-                            )
-                            .await
-                        }
-                        Err(e) => (0, Some(e.to_string())),
-                    };
-                    record.bytes = bytes.load(Ordering::Relaxed);
-                    record.links = u32::try_from(found.0).unwrap_or(u32::MAX);
-                    record.error = found.1.map(|message| crate::record::PageError {
-                        kind: ErrorKind::Decode,
-                        message,
-                    });
-                }
+        let fetched = self
+            .fetcher
+            .fetch(url.clone(), &self.hops(true), &Unread, true, &self.stop)
+            .await;
+        record.final_url = fetched.url.to_string();
+        record.retries = fetched.retries;
+        record.redirects = u32::try_from(fetched.chain.len()).unwrap_or(u32::MAX);
+        visit.redirects = fetched.chain;
+        record.error = fetched.error;
+        if let Some(resp) = fetched.response {
+            record.status = Some(resp.status);
+            record.content_type = resp.header(CONTENT_TYPE).map(str::to_string);
+            if record.error.is_none() && (200..300).contains(&resp.status) {
+                let bytes = Arc::new(AtomicU64::new(0));
+                let counted = bytes.clone();
+                let found = match crate::fetch::body::decoded(resp.body).await {
+                    Ok(decoded) => {
+                        let body = ReaderStream::new(decoded).inspect_ok(move |chunk| {
+                            counted.fetch_add(chunk.len() as u64, Ordering::Relaxed);
+                        });
+                        let final_url = fetched.url.clone();
+                        self.stream_entries(
+                            StreamReader::new(body),
+                            &final_url,
+                            depth,
+                            &mut visit,
+                            &urls,
+                        )
+                        .await
+                    }
+                    Err(e) => (0, Some(e.to_string())),
+                };
+                record.bytes = bytes.load(Ordering::Relaxed);
+                record.links = u32::try_from(found.0).unwrap_or(u32::MAX);
+                record.error = found.1.map(|message| crate::record::PageError {
+                    kind: ErrorKind::Decode,
+                    message,
+                });
             }
         }
         record.elapsed_ms = started.elapsed().as_millis() as u64;
