@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use serde::Serialize;
+use url::Url;
 
 /// Why a URL produced no usable page. Stable names, written to records.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -100,6 +101,31 @@ pub struct PageRecord {
     /// Required fields that did not match (the record is kept).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub incomplete: Option<Vec<String>>,
+}
+
+impl PageRecord {
+    /// The record of a visit of `url` starting now: nothing fetched yet.
+    pub fn start(url: &Url, depth: u32, referrer: Option<Arc<str>>) -> Self {
+        Self {
+            url: url.to_string(),
+            final_url: url.to_string(),
+            status: None,
+            depth,
+            referrer,
+            content_type: None,
+            bytes: 0,
+            elapsed_ms: 0,
+            fetched_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            title: None,
+            links: 0,
+            retries: 0,
+            redirects: 0,
+            error: None,
+            rule: None,
+            data: None,
+            incomplete: None,
+        }
+    }
 }
 
 /// Why a found URL was not fetched. Stable names, written to the summary.

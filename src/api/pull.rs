@@ -375,10 +375,8 @@ pub async fn run(settings: PullSettings, stop: CancellationToken) -> anyhow::Res
     recorder.finish(complete)?;
     summary.duration_s = started.elapsed().as_secs_f64();
     if let Output::File(path) = &settings.output {
-        let mut json = serde_json::to_vec_pretty(&summary)?;
-        json.push(b'\n');
         let target = summary_path(path);
-        part_file::write_atomic(&target, &json)
+        part_file::write_json(&target, &summary)
             .with_context(|| format!("could not write {}", target.display()))?;
     }
     Ok(summary)

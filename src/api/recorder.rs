@@ -13,11 +13,12 @@ use url::Url;
 use super::pull::{Output, PullSettings, PullSummary};
 use super::state::{self, PullState};
 use super::{Pointer, Strategy, with_query_param};
-use crate::sink::jsonl::JsonlWriter;
+use crate::sink::jsonl::{self, Framing, JsonlWriter};
 
 enum Sink {
     File(JsonlWriter),
-    Stdout(std::io::BufWriter<std::io::Stdout>),
+    /// Standard output; the buffer holds one encoded line.
+    Stdout(Vec<u8>),
 }
 
 pub struct Recorder {
@@ -27,10 +28,9 @@ pub struct Recorder {
     since_field: Option<Pointer>,
     /// Added to every record object as `"_parent": value` (child resources).
     tag: Option<Value>,
-    /// Write one JSON array instead of JSON lines.
-    array: bool,
-    /// Records in the output so far (this run and any it resumes).
-    written: u64,
+    /// JSON lines, or one JSON array; counts the records in the output
+    /// so far (this run and any it resumes).
+    framing: Framing,
 }
 
 /// Where a pull starts: the first request and what earlier runs did.
@@ -62,7 +62,7 @@ impl Recorder {
                         "--resume needs --out FILE: there is nothing to continue on standard output"
                     );
                 }
-                let sink = Sink::Stdout(std::io::BufWriter::new(std::io::stdout()));
+                let sink = Sink::Stdout(Vec::with_capacity(1024));
                 let start = Start {
                     url: settings.url.clone(),
                     strategy: settings.strategy.clone(),
@@ -76,8 +76,10 @@ impl Recorder {
                         state: None,
                         since_field,
                         tag: settings.tag.clone(),
-                        array: settings.json_array,
-                        written: 0,
+                        framing: Framing {
+                            array: settings.json_array,
+                            written: 0,
+                        },
                     },
                     start,
                 ));
@@ -123,8 +125,10 @@ impl Recorder {
                 state: Some((state_path, state)),
                 since_field,
                 tag: settings.tag.clone(),
-                array: settings.json_array,
-                written: 0,
+                framing: Framing {
+                    array: settings.json_array,
+                    written: 0,
+                },
             },
             start,
         ))
@@ -175,8 +179,10 @@ impl Recorder {
                 state: Some((state_path, prior)),
                 since_field,
                 tag: settings.tag.clone(),
-                array: settings.json_array,
-                written,
+                framing: Framing {
+                    array: settings.json_array,
+                    written,
+                },
             },
             start,
         ))
@@ -195,20 +201,10 @@ impl Recorder {
                 }
                 _ => record,
             };
-            let prefix: &[u8] = match (self.array, self.written) {
-                (false, _) => b"",
-                (true, 0) => b"[",
-                (true, _) => b",",
-            };
-            self.written += 1;
+            let prefix = self.framing.next();
             match &mut self.sink {
                 Sink::File(w) => w.write_after(prefix, record),
-                Sink::Stdout(out) => out
-                    .write_all(prefix)
-                    .and_then(|()| {
-                        serde_json::to_writer(&mut *out, record).map_err(std::io::Error::other)
-                    })
-                    .and_then(|()| out.write_all(b"\n")),
+                Sink::Stdout(buf) => jsonl::write_stdout(buf, prefix, record),
             }
             .context("could not write a record")?;
             if let (Some(field), Some((_, state))) = (&self.since_field, &mut self.state)
@@ -230,10 +226,8 @@ impl Recorder {
     ) -> anyhow::Result<()> {
         let bytes = match &mut self.sink {
             Sink::File(w) => w.checkpoint().context("could not flush the output")?,
-            Sink::Stdout(out) => {
-                out.flush().context("could not write to standard output")?;
-                0
-            }
+            // Each line was flushed as it was written.
+            Sink::Stdout(_) => 0,
         };
         if let Some((path, state)) = &mut self.state {
             state.strategy = strategy.cloned();
@@ -251,18 +245,16 @@ impl Recorder {
     pub fn finish(self, complete: bool) -> anyhow::Result<()> {
         // The array is closed only when complete: a `.part` left for
         // --resume must stay open for the records still to come.
-        let closing: &[u8] = match (self.array, self.written) {
-            (false, _) => b"",
-            (true, 0) => b"[]\n",
-            (true, _) => b"]\n",
-        };
+        let closing = self.framing.closing();
         match self.sink {
-            Sink::Stdout(mut out) => {
+            Sink::Stdout(_) => {
                 if complete {
+                    let mut out = std::io::stdout().lock();
                     out.write_all(closing)
+                        .and_then(|()| out.flush())
                         .context("could not write to standard output")?;
                 }
-                out.flush().context("could not write to standard output")
+                Ok(())
             }
             Sink::File(mut w) => {
                 let bytes = w.checkpoint().context("could not flush the output")?;

@@ -252,10 +252,8 @@ pub async fn run(
         };
         summary.resources.insert(name, result);
     }
-    let mut json = serde_json::to_vec_pretty(&summary)?;
-    json.push(b'\n');
     let target = out_dir.join("summary.json");
-    part_file::write_atomic(&target, &json)
+    part_file::write_json(&target, &summary)
         .with_context(|| format!("could not write {}", target.display()))?;
     Ok(summary)
 }

@@ -53,9 +53,7 @@ pub fn load(path: &Path) -> anyhow::Result<Option<PullState>> {
 }
 
 pub fn save(path: &Path, state: &PullState) -> anyhow::Result<()> {
-    let mut json = serde_json::to_vec_pretty(state)?;
-    json.push(b'\n');
-    part_file::write_atomic(path, &json)
+    part_file::write_json(path, state)
         .with_context(|| format!("could not write {}", path.display()))
 }
 

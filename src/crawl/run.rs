@@ -402,8 +402,6 @@ async fn skip(shared: &Shared, url: String, reason: SkipReason, referrer: Option
 }
 
 fn write_summary(out: &Path, summary: &Summary) -> anyhow::Result<()> {
-    let mut json = serde_json::to_vec_pretty(summary)?;
-    json.push(b'\n');
-    part_file::write_atomic(&out.join("summary.json"), &json)
+    part_file::write_json(&out.join("summary.json"), summary)
         .with_context(|| format!("could not write {}/summary.json", out.display()))
 }

@@ -7,37 +7,37 @@ use std::io;
 use std::path::Path;
 
 use super::Sink;
-use super::jsonl::JsonlWriter;
+use super::jsonl::{Framing, JsonlWriter};
 use crate::exchange::Exchange;
 use crate::record::PageRecord;
 
 pub struct JsonSink {
     writer: JsonlWriter,
-    written: u64,
+    framing: Framing,
 }
 
 impl JsonSink {
     pub fn create(path: &Path) -> io::Result<Self> {
         Ok(Self {
             writer: JsonlWriter::create(path)?,
-            written: 0,
+            framing: Framing {
+                array: true,
+                written: 0,
+            },
         })
     }
 }
 
 impl Sink for JsonSink {
     fn write(&mut self, record: &PageRecord, _exchange: Option<&Exchange>) -> io::Result<()> {
-        let prefix: &[u8] = if self.written == 0 { b"[" } else { b"," };
-        self.writer.write_after(prefix, record)?;
-        self.written += 1;
-        Ok(())
+        let prefix = self.framing.next();
+        self.writer.write_after(prefix, record)
     }
     fn flush(&mut self) -> io::Result<()> {
         self.writer.flush()
     }
     fn finish(mut self: Box<Self>) -> io::Result<()> {
-        let closing: &[u8] = if self.written == 0 { b"[]\n" } else { b"]\n" };
-        self.writer.write_raw(closing)?;
+        self.writer.write_raw(self.framing.closing())?;
         self.writer.commit()
     }
 }

@@ -46,10 +46,7 @@ impl JsonlWriter {
     /// prefixes (and `]` at the end) the file is one JSON array that still
     /// has one record per line.
     pub fn write_after<T: Serialize>(&mut self, prefix: &[u8], record: &T) -> io::Result<()> {
-        self.line.clear();
-        self.line.extend_from_slice(prefix);
-        serde_json::to_writer(&mut self.line, record).map_err(io::Error::other)?;
-        self.line.push(b'\n');
+        encode_line(&mut self.line, prefix, record)?;
         self.file.writer().write_all(&self.line)
     }
 
@@ -88,6 +85,56 @@ impl Sink for JsonlSink {
     }
 }
 
+/// Encodes `prefix`, the record and a newline into `buf` (cleared first):
+/// one line of JSONL, or of a JSON array with `[`/`,` prefixes.
+pub fn encode_line<T: Serialize>(buf: &mut Vec<u8>, prefix: &[u8], record: &T) -> io::Result<()> {
+    buf.clear();
+    buf.extend_from_slice(prefix);
+    serde_json::to_writer(&mut *buf, record).map_err(io::Error::other)?;
+    buf.push(b'\n');
+    Ok(())
+}
+
+/// Writes one line to standard output and flushes it, so that a reader
+/// of a pipe sees each record whole as soon as it is written.
+pub fn write_stdout<T: Serialize>(buf: &mut Vec<u8>, prefix: &[u8], record: &T) -> io::Result<()> {
+    encode_line(buf, prefix, record)?;
+    let mut out = io::stdout().lock();
+    out.write_all(buf)?;
+    out.flush()
+}
+
+/// A JSON array written one record per line: `[` before the first record,
+/// `,` before the others, `]` (or `[]`) at the end. Plain JSONL when off.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Framing {
+    pub array: bool,
+    /// Records written so far.
+    pub written: u64,
+}
+
+impl Framing {
+    /// The prefix of the next record; counts it.
+    pub fn next(&mut self) -> &'static [u8] {
+        let prefix: &'static [u8] = match (self.array, self.written) {
+            (false, _) => b"",
+            (true, 0) => b"[",
+            (true, _) => b",",
+        };
+        self.written += 1;
+        prefix
+    }
+
+    /// What closes the output.
+    pub fn closing(&self) -> &'static [u8] {
+        match (self.array, self.written) {
+            (false, _) => b"",
+            (true, 0) => b"[]\n",
+            (true, _) => b"]\n",
+        }
+    }
+}
+
 /// JSONL on standard output: each record is written and flushed whole as
 /// it comes, so a reader at the other end of a pipe sees complete lines
 /// at once.
@@ -111,12 +158,7 @@ impl Default for StdoutSink {
 
 impl Sink for StdoutSink {
     fn write(&mut self, record: &PageRecord, _exchange: Option<&Exchange>) -> io::Result<()> {
-        self.line.clear();
-        serde_json::to_writer(&mut self.line, record).map_err(io::Error::other)?;
-        self.line.push(b'\n');
-        let mut out = io::stdout().lock();
-        out.write_all(&self.line)?;
-        out.flush()
+        write_stdout(&mut self.line, b"", record)
     }
     fn flush(&mut self) -> io::Result<()> {
         io::stdout().flush()

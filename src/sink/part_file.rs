@@ -96,6 +96,14 @@ pub fn write_atomic(target: &Path, bytes: &[u8]) -> io::Result<()> {
     f.commit().map(|_| ())
 }
 
+/// Writes `value` as pretty-printed JSON with a final newline, atomically
+/// (summaries, state files).
+pub fn write_json(target: &Path, value: &impl serde::Serialize) -> io::Result<()> {
+    let mut json = serde_json::to_vec_pretty(value).map_err(io::Error::other)?;
+    json.push(b'\n');
+    write_atomic(target, &json)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

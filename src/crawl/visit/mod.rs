@@ -79,6 +79,17 @@ pub struct Visit {
     pub charset: Option<&'static str>,
 }
 
+/// What the request loop gave, into the record and the visit: the final
+/// URL, status, retries, redirects followed and the error.
+fn took<B>(record: &mut PageRecord, visit: &mut Visit, fetched: &mut Fetched<B>) {
+    record.final_url = fetched.url.to_string();
+    record.status = fetched.response.as_ref().map(|r| r.status);
+    record.retries = fetched.retries;
+    record.redirects = u32::try_from(fetched.chain.len()).unwrap_or(u32::MAX);
+    record.error = fetched.error.take();
+    visit.redirects = std::mem::take(&mut fetched.chain);
+}
+
 pub(crate) fn error(kind: ErrorKind, message: impl Into<String>) -> Option<PageError> {
     Some(PageError {
         kind,
@@ -88,9 +99,9 @@ pub(crate) fn error(kind: ErrorKind, message: impl Into<String>) -> Option<PageE
 
 impl Visitor {
     pub async fn visit(&self, url: &Url, depth: u32, referrer: Option<Arc<str>>) -> Visit {
-        let fetched_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
         let started = Instant::now();
-        let hop = if self.allowed(url).await {
+        let mut record = PageRecord::start(url, depth, referrer.clone());
+        let mut hop = if self.allowed(url).await {
             self.fetcher
                 .fetch(
                     url.clone(),
@@ -114,30 +125,9 @@ impl Visitor {
                 stopped: false,
             }
         };
-        let elapsed_ms = started.elapsed().as_millis() as u64;
-        let mut record = PageRecord {
-            url: url.to_string(),
-            final_url: hop.url.to_string(),
-            status: hop.response.as_ref().map(|r| r.status),
-            depth,
-            referrer,
-            content_type: None,
-            bytes: 0,
-            elapsed_ms,
-            fetched_at,
-            title: None,
-            links: 0,
-            retries: hop.retries,
-            redirects: u32::try_from(hop.chain.len()).unwrap_or(u32::MAX),
-            error: hop.error,
-            rule: None,
-            data: None,
-            incomplete: None,
-        };
-        let mut visit = Visit {
-            redirects: hop.chain,
-            ..Visit::default()
-        };
+        record.elapsed_ms = started.elapsed().as_millis() as u64;
+        let mut visit = Visit::default();
+        took(&mut record, &mut visit, &mut hop);
         if let Some(resp) = hop.response {
             record.bytes = resp.body.len() as u64;
             record.content_type = resp.header(CONTENT_TYPE).map(str::to_string);

@@ -32,39 +32,15 @@ impl Visitor {
         referrer: Option<Arc<str>>,
         urls: mpsc::Sender<Vec<Candidate>>,
     ) -> Visit {
-        let fetched_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
         let started = Instant::now();
-        let mut record = PageRecord {
-            url: url.to_string(),
-            final_url: url.to_string(),
-            status: None,
-            depth,
-            referrer,
-            content_type: None,
-            bytes: 0,
-            elapsed_ms: 0,
-            fetched_at,
-            title: None,
-            links: 0,
-            retries: 0,
-            redirects: 0,
-            error: None,
-            rule: None,
-            data: None,
-            incomplete: None,
-        };
+        let mut record = PageRecord::start(url, depth, referrer);
         let mut visit = Visit::default();
-        let fetched = self
+        let mut fetched = self
             .fetcher
             .fetch(url.clone(), &self.hops(true), &Unread, true, &self.stop)
             .await;
-        record.final_url = fetched.url.to_string();
-        record.retries = fetched.retries;
-        record.redirects = u32::try_from(fetched.chain.len()).unwrap_or(u32::MAX);
-        visit.redirects = fetched.chain;
-        record.error = fetched.error;
+        super::took(&mut record, &mut visit, &mut fetched);
         if let Some(resp) = fetched.response {
-            record.status = Some(resp.status);
             record.content_type = resp.header(CONTENT_TYPE).map(str::to_string);
             if record.error.is_none() && (200..300).contains(&resp.status) {
                 let bytes = Arc::new(AtomicU64::new(0));
