@@ -4,6 +4,7 @@
 
 pub mod limiter;
 pub mod robots;
+pub mod robots_path;
 
 pub use limiter::{LimiterConfig, OriginLimiter};
-pub use robots::{RobotsCache, RobotsResponse, RobotsRules};
+pub use robots::{ROBOTS_MAX_BYTES, RobotsCache, RobotsResponse, RobotsRules};
