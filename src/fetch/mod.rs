@@ -4,6 +4,7 @@
 
 pub mod body;
 pub mod client;
+pub mod cookies;
 pub mod retry;
 pub mod sent;
 
@@ -12,13 +13,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
-use reqwest::cookie::{CookieStore as _, Jar};
+use reqwest::cookie::CookieStore as _;
 use reqwest::header::{HeaderMap, RETRY_AFTER};
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
 use crate::record::ErrorKind;
 pub use client::FetchConfig;
+use cookies::Jar;
 use retry::{Attempt, Backoff};
 
 #[derive(Clone, Debug, thiserror::Error)]
