@@ -128,8 +128,8 @@ impl SitemapReader {
         }
     }
 
-    /// The entries kept despite a bad reference so far, the first
-    /// [`MAX_PROBLEMS`] of them, and how many there were in all.
+    /// The entries kept despite a bad reference so far (the first ten),
+    /// and how many there were in all.
     pub fn problems(&self) -> (&[SitemapError], usize) {
         match &self.format {
             Format::Xml(state) => (&state.problems, state.problem_count),
