@@ -27,6 +27,9 @@ pub enum ErrorKind {
     /// A redirect led out of scope; the target was not requested.
     RedirectOutOfScope,
     RobotsDenied,
+    /// robots.txt answered 5xx or 429: RFC 9309 says to crawl nothing of
+    /// that origin, and the pages asked for are failures.
+    RobotsUnavailable,
     /// A final 5xx (or 429) after retries.
     HttpStatus,
     Decode,
@@ -51,6 +54,7 @@ impl ErrorKind {
             Self::BadRedirect => "bad_redirect",
             Self::RedirectOutOfScope => "redirect_out_of_scope",
             Self::RobotsDenied => "robots_denied",
+            Self::RobotsUnavailable => "robots_unavailable",
             Self::HttpStatus => "http_status",
             Self::Decode => "decode",
             Self::Scheme => "scheme",

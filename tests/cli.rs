@@ -10,14 +10,11 @@ use support::binary::{
 };
 use support::{Reply, Server};
 
-#[test]
-fn an_invalid_seed_line_exits_2_naming_file_and_line() {
+/// `collector crawl NAME --out DIR --quiet` on a seed file holding
+/// `text`, which must exit 2 before starting: its standard error.
+fn rejected_seed_file(name: &str, text: &str) -> String {
     let dir = tempfile::tempdir().expect("tempdir");
-    let seeds = write(
-        dir.path(),
-        "seeds.txt",
-        "# two seeds\nhttp://127.0.0.1:9/\nnot a url\n",
-    );
+    let seeds = write(dir.path(), name, text);
     let out = dir.path().join("out");
     let o = collector(
         &[
@@ -29,9 +26,31 @@ fn an_invalid_seed_line_exits_2_naming_file_and_line() {
         ],
         dir.path(),
     );
-    assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("seeds.txt:3: "), "{}", stderr(&o));
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(!out.exists(), "nothing was started");
+    stderr(&o)
+}
+
+#[test]
+fn an_invalid_seed_line_exits_2_naming_file_and_line() {
+    let err = rejected_seed_file("seeds.txt", "# two seeds\nhttp://127.0.0.1:9/\nnot a url\n");
+    assert!(err.contains("seeds.txt:3: "), "{err}");
+}
+
+#[test]
+fn every_bad_seed_line_is_reported_with_its_number() {
+    let err = rejected_seed_file(
+        "bad.txt",
+        "\u{feff}http://127.0.0.1:9/ # a comment, not part of the URL\nnot a url\n\n127.0.0.1:8080/x\nexample.com/x\nftp://127.0.0.1/\n",
+    );
+    let named: Vec<&str> = err.lines().filter(|l| l.contains("bad.txt:")).collect();
+    assert_eq!(named.len(), 4, "{err}");
+    for (line, n) in named.iter().zip([2, 4, 5, 6]) {
+        assert!(line.contains(&format!("bad.txt:{n}: ")), "{err}");
+    }
+    assert!(named[1].contains("add http:// or https://"), "{err}");
+    assert!(named[2].contains("add http:// or https://"), "{err}");
+    assert!(!err.contains("bad.txt:1:"), "{err}");
 }
 
 #[test]

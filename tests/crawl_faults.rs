@@ -3,6 +3,7 @@
 
 mod support;
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -44,8 +45,11 @@ async fn robots_txt_answering_500_means_nothing_is_fetched_on_that_host() {
         "only robots.txt was requested"
     );
     assert_eq!(records.len(), 1);
-    assert_eq!(records[0]["error"]["kind"], "robots_denied");
-    assert_eq!(summary.failed, 0, "a robots denial is not a failure");
+    assert_eq!(records[0]["error"]["kind"], "robots_unavailable");
+    assert_eq!(
+        summary.failed, 1,
+        "a site whose robots.txt fails is not crawled, and that is a failure"
+    );
 }
 
 #[tokio::test]
@@ -377,6 +381,57 @@ async fn headers_user_agent_and_cookies_are_sent() {
         .expect("/next fetched");
     assert_eq!(next.header("x-team"), Some("crawl"));
     assert_eq!(next.header("cookie"), Some("session=abc"));
+}
+
+/// A chain of pages, `/p0` to `/p199`, each linking to the next and
+/// setting a cookie of its own: a jar without limits would send 199.
+#[tokio::test]
+async fn a_cookie_on_every_page_keeps_the_cookie_header_bounded() {
+    const PAGES: usize = 200;
+    let server = Server::start(
+        "127.0.0.1",
+        Arc::new(|path, _| {
+            if path == "/robots.txt" {
+                return Reply::Status(404);
+            }
+            let n: usize = path.trim_start_matches("/p").parse().unwrap_or(0);
+            let links = if n + 1 < PAGES {
+                vec![format!("/p{}", n + 1)]
+            } else {
+                vec![]
+            };
+            Reply::Full(
+                200,
+                vec![
+                    ("content-type", "text/html".into()),
+                    ("set-cookie", format!("c{n}=v; Path=/")),
+                ],
+                support::html_with_links(&format!("p{n}"), &links).into_bytes(),
+            )
+        }),
+    )
+    .await;
+    let (records, _) = crawl_one(&server, "/p0", |o| o.request.cookies = Some(true)).await;
+    assert_eq!(records.len(), PAGES);
+    let hits = server.hits();
+    // The `name=value` pairs of the Cookie header each page was asked with.
+    let cookies_sent = |n: usize| -> BTreeSet<&str> {
+        let path = format!("/p{n}");
+        let hit = hits.iter().find(|h| h.path == path);
+        let header = hit.and_then(|h| h.header("cookie")).unwrap_or("");
+        header.split("; ").filter(|pair| !pair.is_empty()).collect()
+    };
+    for n in 0..PAGES {
+        assert_eq!(
+            cookies_sent(n).len(),
+            n.min(50),
+            "/p{n} carries the cookies of the pages before it, 50 at most"
+        );
+    }
+    // The last page got the 50 set most recently.
+    let newest: Vec<String> = (PAGES - 51..PAGES - 1).map(|n| format!("c{n}=v")).collect();
+    let newest: BTreeSet<&str> = newest.iter().map(String::as_str).collect();
+    assert_eq!(cookies_sent(PAGES - 1), newest);
 }
 
 #[tokio::test]

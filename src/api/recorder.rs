@@ -201,7 +201,7 @@ impl Recorder {
                 }
                 _ => record,
             };
-            let prefix = self.framing.next();
+            let prefix = self.framing.prefix();
             match &mut self.sink {
                 Sink::File(w) => w.write_after(prefix, record),
                 Sink::Stdout(buf) => jsonl::write_stdout(buf, prefix, record),

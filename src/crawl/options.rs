@@ -14,7 +14,8 @@ use crate::rules::RuleSpec;
 /// `collector crawl SEEDS [flags]`.
 #[derive(Debug, Args)]
 pub struct CrawlArgs {
-    /// File with one seed URL per line (`#` comments allowed), or `-` for standard input
+    /// File with one seed URL per line (`#` comments allowed), `-` for standard
+    /// input, or one http(s) URL to crawl from
     pub seeds: String,
     /// TOML file with crawl options; flags given here win over it
     #[arg(long, value_name = "FILE")]

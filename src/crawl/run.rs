@@ -23,7 +23,7 @@ use crate::frontier::{
     Admission, Candidate, Done, Frontier, Lease, MemoryFrontier, UrlKind, canonicalize,
 };
 use crate::politeness::{OriginLimiter, RobotsCache};
-use crate::record::{ErrorKind, SkipReason, SkipRecord, Summary};
+use crate::record::{SkipReason, SkipRecord, Summary};
 use crate::sink::{self, Format, SinkMsg, Target, jsonl::JsonlWriter, part_file};
 
 /// Records waiting for the sink thread; beyond this, visiting tasks wait.
@@ -226,6 +226,7 @@ pub fn visitor(
         query: settings.query,
         stop,
         found_sitemaps: Default::default(),
+        robots_failures: Default::default(),
         keep_exchanges,
     })
 }
@@ -253,7 +254,16 @@ async fn handle(shared: &Shared, lease: Lease) -> anyhow::Result<()> {
     if !visit.links.is_empty() {
         push(shared, visit.links).await?;
     }
-    push_sitemaps(shared, shared.visitor.take_sitemaps()).await?;
+    // Sitemaps named by robots.txt obey scope like every other URL: a
+    // mirror's robots.txt must not send the crawl to the public site.
+    let mut named = Vec::new();
+    for url in shared.visitor.take_sitemaps() {
+        match shared.visitor.scope.check(&url) {
+            Ok(()) => named.push(url),
+            Err(reason) => skip(shared, url.to_string(), reason, None).await,
+        }
+    }
+    push_sitemaps(shared, named).await?;
     let Some(record) = visit.record else {
         // robots.txt denied a discovered link: a skip, not a page, and it
         // does not use up --max-pages.
@@ -269,13 +279,8 @@ async fn handle(shared: &Shared, lease: Lease) -> anyhow::Result<()> {
         return Ok(());
     };
     // A denied seed has a record but was not requested either.
-    let requested = record.status.is_some()
-        || record
-            .error
-            .as_ref()
-            .is_some_and(|e| e.kind != ErrorKind::RobotsDenied);
     write_record(shared, record, visit.exchange).await?;
-    let done = if requested {
+    let done = if visit.requested {
         Done::Fetched
     } else {
         Done::NotFetched

@@ -109,14 +109,20 @@ pub fn parse_file(text: &str, name: &Path) -> anyhow::Result<CrawlOptions> {
     Ok(options)
 }
 
+/// The SEEDS argument: `-` (standard input), a seed file, or one URL.
 fn read_seeds(source: &str) -> anyhow::Result<Vec<Url>> {
-    if source == "-" {
-        let stdin = std::io::stdin();
-        return Ok(seeds::parse(stdin.lock(), "<stdin>")?);
+    match seeds::seeds_argument(source, Path::new(source).is_file()).map_err(anyhow::Error::msg)? {
+        seeds::SeedsArgument::Stdin => {
+            let stdin = std::io::stdin();
+            Ok(seeds::parse(stdin.lock(), "<stdin>")?)
+        }
+        seeds::SeedsArgument::Url(url) => Ok(vec![url]),
+        seeds::SeedsArgument::File => {
+            let file = std::fs::File::open(source)
+                .with_context(|| format!("could not open seed file {source}"))?;
+            Ok(seeds::parse(BufReader::new(file), source)?)
+        }
     }
-    let file = std::fs::File::open(source)
-        .with_context(|| format!("could not open seed file {source}"))?;
-    Ok(seeds::parse(BufReader::new(file), source)?)
 }
 
 /// `--format` or `[output] format`; standard output takes JSONL only.

@@ -210,7 +210,11 @@ impl<'h> Origins<'h> {
 /// rest, when resolving the rest against the origin's root is exactly
 /// parsing the whole: the rest starts a path (not `//` or `/\`, which would
 /// name another host), a query or a fragment, and nothing is hidden by the
-/// tabs and newlines that URL parsing deletes.
+/// tabs and newlines that URL parsing deletes. Nor may the authority end in
+/// a C0 control or space: parsed alone, the origin would lose it as the
+/// input's trailing white space (WHATWG URL "remove any leading and
+/// trailing C0 control or space"), and `http://example.com /page`, invalid
+/// as a whole, would resolve to `http://example.com/page`.
 fn split_origin(href: &str) -> Option<(&str, &str)> {
     let scheme_len = ["http://", "https://"].iter().find_map(|scheme| {
         let head = href.get(..scheme.len())?;
@@ -224,6 +228,9 @@ fn split_origin(href: &str) -> Option<(&str, &str)> {
         return None;
     }
     let (origin, rest) = href.split_at_checked(scheme_len + authority_len)?;
+    if origin.as_bytes().last().is_some_and(|&b| b <= b' ') {
+        return None;
+    }
     let bytes = rest.as_bytes();
     let starts_authority = matches!(bytes.first(), Some(b'\\'))
         || (bytes.first() == Some(&b'/') && matches!(bytes.get(1), Some(b'/' | b'\\')));
@@ -455,6 +462,17 @@ mod tests {
             "http:///x",
             "http://",
             "http:example.com/x",
+            // A C0 control or space ending the authority: invalid as a
+            // whole, though the origin alone would lose it as trailing
+            // white space.
+            "http://example.com /page",
+            "http://example.com  ?q",
+            "http://example.com\u{1}/page",
+            "http://example.com\u{0}#f",
+            "https://example.com:8443\u{1f}/x",
+            "http://user@example.com \\x",
+            "http:// /x",
+            "http://exa\u{1}mple.com/x",
         ];
         for href in hrefs {
             let html = format!("<a href='{href}'><a href='{href}'>");
@@ -467,6 +485,56 @@ mod tests {
                     assert_eq!(got, [expected.as_str(), expected.as_str()], "{href}");
                 }
                 None => assert_eq!(extracted.invalid, 2, "{href}"),
+            }
+        }
+    }
+
+    #[test]
+    fn random_absolute_links_resolve_as_the_url_crate_parses_them() {
+        // Pieces that end or hide an authority, glued at random; none
+        // needs escaping inside a quoted attribute, and none is NUL, which
+        // HTML turns into U+FFFD.
+        const PIECES: &[&str] = &[
+            "http://",
+            "https://",
+            "HTTP://",
+            "example.com",
+            "h.example",
+            "[::1]",
+            ":80",
+            ":",
+            "@",
+            "/",
+            "//",
+            "\\",
+            "?",
+            "#",
+            "x",
+            "%41",
+            ".",
+            "..",
+            " ",
+            "\u{1}",
+            "\u{1f}",
+            "\t",
+            "\n",
+            "\u{e9}",
+        ];
+        let page = Url::parse(PAGE).expect("valid page URL");
+        let mut rng = fastrand::Rng::with_seed(7);
+        for _ in 0..3000 {
+            let mut href = String::from(PIECES[rng.usize(..3)]);
+            for _ in 0..rng.usize(1..7) {
+                href.push_str(PIECES[rng.usize(..PIECES.len())]);
+            }
+            let extracted = run(&format!("<a href='{href}'>"));
+            let got: Vec<&str> = extracted.links.iter().map(Url::as_str).collect();
+            match page.join(&href) {
+                Ok(url) if matches!(url.scheme(), "http" | "https") => {
+                    assert_eq!(got, [url.as_str()], "{href:?}");
+                }
+                Ok(_) => assert_eq!(extracted.other_scheme, 1, "{href:?}"),
+                Err(_) => assert_eq!(extracted.invalid, 1, "{href:?}"),
             }
         }
     }

@@ -1,6 +1,11 @@
 //! Sitemaps (sitemaps.org protocol): XML `<urlset>` and `<sitemapindex>`
 //! files and plain-text lists, gzip-compressed or not, read as a stream so
 //! that a 50 MB sitemap never sits in memory whole.
+//!
+//! A bad reference in a `<loc>` (`&nbsp;`, an undeclared entity, a bare `&`
+//! in a query) does not end the reading: the entry is kept with the
+//! reference as written, which is the URL its author most likely meant
+//! (`?a=1&b=2`), and the problem is remembered with its byte position.
 
 use std::pin::Pin;
 
@@ -25,6 +30,12 @@ pub enum Entry {
 pub enum SitemapError {
     #[error("malformed sitemap XML near byte {position}: {message}")]
     Xml { position: u64, message: String },
+    /// A reference in a `<loc>` that is no XML entity; the entry was kept
+    /// with `reference` as written.
+    #[error(
+        "sitemap entry at byte {position}: {reference:?} is not an XML entity (write & as &amp;); kept as written"
+    )]
+    Reference { position: u64, reference: String },
     #[error("could not read the sitemap: {0}")]
     Io(#[from] std::io::Error),
 }
@@ -37,12 +48,17 @@ enum Parent {
     Sitemap,
 }
 
+/// Problems remembered per sitemap; the rest are only counted.
+const MAX_PROBLEMS: usize = 10;
+
 struct XmlState {
     reader: quick_xml::Reader<Body>,
     buf: Vec<u8>,
     parent: Option<Parent>,
     in_loc: bool,
     loc: String,
+    problems: Vec<SitemapError>,
+    problem_count: usize,
 }
 
 enum Format {
@@ -79,12 +95,16 @@ impl SitemapReader {
         let format = if xml {
             let mut reader = quick_xml::Reader::from_reader(body);
             reader.config_mut().trim_text(true);
+            // A bare `&` comes as text, so that the entry keeps it.
+            reader.config_mut().allow_dangling_amp = true;
             Format::Xml(Box::new(XmlState {
                 reader,
                 buf: Vec::new(),
                 parent: None,
                 in_loc: false,
                 loc: String::new(),
+                problems: Vec::new(),
+                problem_count: 0,
             }))
         } else {
             Format::Text(body.lines())
@@ -107,6 +127,15 @@ impl SitemapReader {
             Format::Xml(state) => state.next().await,
         }
     }
+
+    /// The entries kept despite a bad reference so far (the first ten),
+    /// and how many there were in all.
+    pub fn problems(&self) -> (&[SitemapError], usize) {
+        match &self.format {
+            Format::Xml(state) => (&state.problems, state.problem_count),
+            Format::Text(_) => (&[], 0),
+        }
+    }
 }
 
 impl XmlState {
@@ -117,9 +146,24 @@ impl XmlState {
         }
     }
 
+    /// Keeps `reference` (found at byte `position`) in the entry as written.
+    fn keep_as_written(&mut self, position: u64, reference: &str) {
+        self.loc.push_str(reference);
+        self.problem_count += 1;
+        if self.problems.len() < MAX_PROBLEMS {
+            self.problems.push(SitemapError::Reference {
+                position,
+                reference: reference.to_string(),
+            });
+        }
+    }
+
     async fn next(&mut self) -> Result<Option<Entry>, SitemapError> {
         loop {
             self.buf.clear();
+            // A reference (and the text of a bare `&`) starts where the
+            // previous event ended.
+            let position = self.reader.buffer_position();
             let event = match self.reader.read_event_into_async(&mut self.buf).await {
                 Ok(e) => e.into_owned(),
                 Err(e) => return Err(self.error(e)),
@@ -136,7 +180,15 @@ impl XmlState {
                 },
                 Event::Text(t) if self.in_loc => {
                     let text = t.decode().map_err(|e| self.error(e))?;
-                    self.loc.push_str(&text);
+                    // Text holds `&` only when it is a bare one, which
+                    // starts the text.
+                    match text.strip_prefix('&') {
+                        Some(rest) => {
+                            self.keep_as_written(position, "&");
+                            self.loc.push_str(rest);
+                        }
+                        None => self.loc.push_str(&text),
+                    }
                 }
                 Event::CData(t) if self.in_loc => {
                     let text = t.decode().map_err(|e| self.error(e))?;
@@ -145,14 +197,17 @@ impl XmlState {
                 Event::GeneralRef(r) if self.in_loc => {
                     // `&amp;` in a query string is the common case.
                     let name = r.decode().map_err(|e| self.error(e))?;
-                    match r.resolve_char_ref().map_err(|e| self.error(e))? {
-                        Some(c) => self.loc.push(c),
-                        None => {
-                            let entity = format!("&{name};");
-                            let resolved =
-                                quick_xml::escape::unescape(&entity).map_err(|e| self.error(e))?;
-                            self.loc.push_str(&resolved);
-                        }
+                    let entity = format!("&{name};");
+                    let resolved = match r.resolve_char_ref() {
+                        Ok(Some(c)) => Some(c.to_string()),
+                        Ok(None) => quick_xml::escape::unescape(&entity)
+                            .ok()
+                            .map(|s| s.into_owned()),
+                        Err(_) => None,
+                    };
+                    match resolved {
+                        Some(text) => self.loc.push_str(&text),
+                        None => self.keep_as_written(position, &entity),
                     }
                 }
                 Event::End(e) => match e.local_name().as_ref() {
@@ -247,6 +302,83 @@ mod tests {
             .await
             .expect("valid");
         assert_eq!(got, [page("http://h/1"), page("http://h/2")]);
+    }
+
+    /// Every entry of `xml`, and the problems with their positions.
+    async fn read_with_problems(xml: &str) -> (Vec<Entry>, Vec<(u64, String)>, usize) {
+        let mut r = SitemapReader::open(std::io::Cursor::new(xml.as_bytes().to_vec()))
+            .await
+            .expect("open");
+        let mut entries = Vec::new();
+        while let Some(e) = r.next().await.expect("no fatal error") {
+            entries.push(e);
+        }
+        let (problems, count) = r.problems();
+        let problems = problems
+            .iter()
+            .map(|p| match p {
+                SitemapError::Reference {
+                    position,
+                    reference,
+                } => (*position, reference.clone()),
+                other => panic!("unexpected {other}"),
+            })
+            .collect();
+        (entries, problems, count)
+    }
+
+    #[tokio::test]
+    async fn a_bad_reference_keeps_its_entry_and_the_ones_after() {
+        let xml = "<urlset>\n<url><loc>http://h/a</loc></url>\n\
+                   <url><loc>http://h/q?a=1&b=2</loc></url>\n\
+                   <url><loc>http://h/x&nbsp;y</loc></url>\n\
+                   <url><loc>http://h/&undeclared;/&#xZZ;</loc></url>\n\
+                   <url><loc>http://h/z?a=1&amp;b=2&#47;</loc></url>\n</urlset>";
+        let (entries, problems, count) = read_with_problems(xml).await;
+        assert_eq!(
+            entries,
+            [
+                page("http://h/a"),
+                page("http://h/q?a=1&b=2"),
+                page("http://h/x&nbsp;y"),
+                page("http://h/&undeclared;/&#xZZ;"),
+                page("http://h/z?a=1&b=2/"),
+            ]
+        );
+        let at = |needle: &str| xml.find(needle).expect("in the text") as u64;
+        assert_eq!(
+            problems,
+            [
+                (at("&b=2<"), "&".to_string()),
+                (at("&nbsp;"), "&nbsp;".to_string()),
+                (at("&undeclared;"), "&undeclared;".to_string()),
+                (at("&#xZZ;"), "&#xZZ;".to_string()),
+            ]
+        );
+        assert_eq!(count, 4);
+    }
+
+    #[tokio::test]
+    async fn the_message_names_the_byte_of_the_reference() {
+        let xml = "<urlset><url><loc>http://h/x&nbsp;y</loc></url></urlset>";
+        let mut r = SitemapReader::open(std::io::Cursor::new(xml.as_bytes().to_vec()))
+            .await
+            .expect("open");
+        while r.next().await.expect("no fatal error").is_some() {}
+        let message = r.problems().0[0].to_string();
+        assert!(message.contains("at byte 28: \"&nbsp;\""), "{message}");
+        assert_eq!(xml.find('&'), Some(28));
+    }
+
+    #[tokio::test]
+    async fn problems_past_the_first_ten_are_counted() {
+        let entries: String = (0..25)
+            .map(|n| format!("<url><loc>http://h/{n}?a&b</loc></url>"))
+            .collect();
+        let (got, problems, count) =
+            read_with_problems(&format!("<urlset>{entries}</urlset>")).await;
+        assert_eq!(got.len(), 25);
+        assert_eq!((problems.len(), count), (MAX_PROBLEMS, 25));
     }
 
     #[tokio::test]

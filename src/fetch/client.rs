@@ -6,10 +6,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use reqwest::cookie::Jar;
 use reqwest::header::{ACCEPT, ACCEPT_ENCODING, HeaderMap, HeaderName, HeaderValue, USER_AGENT};
 use url::Url;
 
+use super::cookies::Jar;
 use super::retry::Backoff;
 
 #[derive(Clone, Debug)]

@@ -4,6 +4,7 @@
 
 pub mod body;
 pub mod client;
+pub mod cookies;
 pub mod hops;
 pub mod redirect;
 pub mod retry;
@@ -14,12 +15,13 @@ use std::error::Error as _;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use reqwest::cookie::{CookieStore as _, Jar};
+use reqwest::cookie::CookieStore as _;
 use reqwest::header::HeaderMap;
 use url::Url;
 
 use crate::record::ErrorKind;
 pub use client::FetchConfig;
+use cookies::Jar;
 use retry::Backoff;
 
 #[derive(Clone, Debug, thiserror::Error)]

@@ -64,39 +64,51 @@ fn hex_value(b: u8) -> Option<u8> {
 /// Decodes escaped unreserved characters and upper-cases the hex digits of
 /// the escapes that stay; `None` when the path is already normal.
 fn normalize_percent(path: &str) -> Option<String> {
-    let bytes = path.as_bytes();
-    if !bytes.contains(&b'%') {
+    if !path.as_bytes().contains(&b'%') {
         return None;
     }
-    let mut out = String::with_capacity(path.len());
+    normalize_escapes(path.as_bytes(), |_| false)
+}
+
+/// RFC 3986 section 6.2.2.2 on `input`: escaped unreserved characters
+/// decoded, the hex digits of the escapes that stay upper-cased, and each
+/// byte `escape` picks written as an escape (`%XX`), so that two spellings
+/// of one path come out equal. `None` when nothing changes. A `%` not
+/// followed by two hex digits stays as it is, as URL parsing leaves it.
+pub(crate) fn normalize_escapes(input: &[u8], escape: impl Fn(u8) -> bool) -> Option<String> {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let mut out = Vec::with_capacity(input.len());
     let mut changed = false;
     let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%'
-            && i + 2 < bytes.len()
-            && let (Some(hi), Some(lo)) = (hex_value(bytes[i + 1]), hex_value(bytes[i + 2]))
+    while i < input.len() {
+        let b = input[i];
+        if b == b'%'
+            && let (Some(&h), Some(&l)) = (input.get(i + 1), input.get(i + 2))
+            && let (Some(hi), Some(lo)) = (hex_value(h), hex_value(l))
         {
             let decoded = hi * 16 + lo;
             if is_unreserved(decoded) {
-                out.push(decoded as char);
+                out.push(decoded);
                 changed = true;
             } else {
-                let upper = [
-                    b'%',
-                    bytes[i + 1].to_ascii_uppercase(),
-                    bytes[i + 2].to_ascii_uppercase(),
-                ];
-                changed |= upper[1] != bytes[i + 1] || upper[2] != bytes[i + 2];
-                out.push_str(std::str::from_utf8(&upper).unwrap_or("%"));
+                let upper = [b'%', h.to_ascii_uppercase(), l.to_ascii_uppercase()];
+                changed |= upper[1] != h || upper[2] != l;
+                out.extend_from_slice(&upper);
             }
             i += 3;
             continue;
         }
-        // The path of a parsed Url is ASCII, so byte-wise copying is exact.
-        out.push(bytes[i] as char);
+        if escape(b) {
+            out.extend_from_slice(&[b'%', HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]);
+            changed = true;
+        } else {
+            out.push(b);
+        }
         i += 1;
     }
-    changed.then_some(out)
+    // Valid UTF-8 in gives valid UTF-8 out (only ASCII is decoded or
+    // written); other bytes are replaced only when `escape` left them.
+    changed.then(|| String::from_utf8_lossy(&out).into_owned())
 }
 
 #[cfg(test)]

@@ -5,7 +5,8 @@
 pub mod limiter;
 pub mod origin;
 pub mod robots;
+pub mod robots_path;
 
 pub use limiter::{LimiterConfig, OriginLimiter};
 pub use origin::origin_key;
-pub use robots::{RobotsCache, RobotsResponse, RobotsRules};
+pub use robots::{ROBOTS_MAX_BYTES, RobotsCache, RobotsResponse, RobotsRules};

@@ -30,7 +30,7 @@ impl JsonSink {
 
 impl Sink for JsonSink {
     fn write(&mut self, record: &PageRecord, _exchange: Option<&Exchange>) -> io::Result<()> {
-        let prefix = self.framing.next();
+        let prefix = self.framing.prefix();
         self.writer.write_after(prefix, record)
     }
     fn flush(&mut self) -> io::Result<()> {

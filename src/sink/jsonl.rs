@@ -115,7 +115,7 @@ pub struct Framing {
 
 impl Framing {
     /// The prefix of the next record; counts it.
-    pub fn next(&mut self) -> &'static [u8] {
+    pub fn prefix(&mut self) -> &'static [u8] {
         let prefix: &'static [u8] = match (self.array, self.written) {
             (false, _) => b"",
             (true, 0) => b"[",

@@ -22,14 +22,10 @@ use crate::gate::HostPermit;
 
 pub use crate::fetch::hops::Redirect;
 use crate::frontier::{Candidate, QueryPolicy, UrlKind, canonicalize};
-use crate::politeness::origin_key;
-use crate::politeness::{OriginLimiter, RobotsCache, RobotsResponse};
+use crate::politeness::{OriginLimiter, ROBOTS_MAX_BYTES, RobotsCache, RobotsResponse, origin_key};
 use crate::record::{ErrorKind, PageError, PageRecord, SkipReason};
 use crate::rules::RuleSets;
 
-/// RFC 9309 section 2.5: parse at least 500 KiB (what is past it is not
-/// read). Its redirects are followed like any (at least five, 2.3.1.2).
-const ROBOTS_MAX_BYTES: u64 = 512 * 1024;
 /// Bodies larger than this are parsed on the blocking pool, so one huge page
 /// does not stall the async workers.
 const INLINE_PARSE_BYTES: usize = 256 * 1024;
@@ -47,6 +43,8 @@ pub struct Visitor {
     /// Sitemaps named by robots.txt files read since the last
     /// [`Visitor::take_sitemaps`].
     pub found_sitemaps: std::sync::Mutex<Vec<Url>>,
+    /// Origins whose robots.txt could not be read, and why.
+    pub robots_failures: std::sync::Mutex<std::collections::HashMap<String, PageError>>,
     /// Keep each page's raw exchange in [`Visit::exchange`] (archival
     /// output); the fetcher must keep requests too.
     pub keep_exchanges: bool,
@@ -77,6 +75,8 @@ pub struct Visit {
     pub headers: Option<HeaderMap>,
     /// The encoding an HTML page was decoded with (an `encoding_rs` name).
     pub charset: Option<&'static str>,
+    /// A request was sent for the URL (not refused before by robots.txt).
+    pub requested: bool,
 }
 
 /// What the request loop gave, into the record and the visit: the final
@@ -101,7 +101,8 @@ impl Visitor {
     pub async fn visit(&self, url: &Url, depth: u32, referrer: Option<Arc<str>>) -> Visit {
         let started = Instant::now();
         let mut record = PageRecord::start(url, depth, referrer.clone());
-        let mut hop = if self.allowed(url).await {
+        let requested = self.allowed(url).await;
+        let mut hop = if requested {
             self.fetcher
                 .fetch(
                     url.clone(),
@@ -111,22 +112,30 @@ impl Visitor {
                     &self.stop,
                 )
                 .await
-        } else if referrer.is_some() {
-            return Visit::default();
         } else {
-            // A seed (no referrer) the user named gets a record saying why it
-            // was not fetched.
+            let failure = self.robots_failure(url);
+            if failure.is_none() && referrer.is_some() {
+                // Disallowed by the site's rules: a skip, not a page.
+                return Visit::default();
+            }
+            // A seed the user named gets a record saying why it was not
+            // fetched; any URL of an origin whose robots.txt could not be
+            // read is a failure that says why.
             Fetched {
                 url: url.clone(),
                 chain: Vec::new(),
                 retries: 0,
                 response: None,
-                error: error(ErrorKind::RobotsDenied, "robots.txt disallows this URL"),
+                error: failure
+                    .or_else(|| error(ErrorKind::RobotsDenied, "robots.txt disallows this URL")),
                 stopped: false,
             }
         };
         record.elapsed_ms = started.elapsed().as_millis() as u64;
-        let mut visit = Visit::default();
+        let mut visit = Visit {
+            requested,
+            ..Visit::default()
+        };
         took(&mut record, &mut visit, &mut hop);
         if let Some(resp) = hop.response {
             record.bytes = resp.body.len() as u64;
@@ -244,11 +253,10 @@ impl Visitor {
             if let Some(delay) = rules.crawl_delay() {
                 self.limiter.set_spacing(&origin, delay);
             }
-            let found: Vec<Url> = rules
-                .sitemaps()
-                .iter()
-                .filter_map(|s| Url::parse(s.trim()).ok())
-                .collect();
+            let found = url
+                .join("/robots.txt")
+                .map(|base| rules.sitemap_urls(&base))
+                .unwrap_or_default();
             if !found.is_empty() {
                 self.found_sitemaps
                     .lock()
@@ -283,14 +291,44 @@ impl Visitor {
                 &self.stop,
             )
             .await;
-        match (fetched.response, fetched.error) {
-            (Some(resp), None) if (200..300).contains(&resp.status) => {
-                RobotsResponse::Body(resp.body.to_vec())
+        let failure = match (&fetched.response, &fetched.error) {
+            (Some(resp), _) if resp.status >= 500 || resp.status == 429 => Some(PageError {
+                kind: ErrorKind::RobotsUnavailable,
+                message: format!(
+                    "robots.txt answered HTTP {}: nothing on this site is fetched (RFC 9309 2.3.1.3)",
+                    resp.status
+                ),
+            }),
+            (None, Some(e)) => Some(PageError {
+                kind: e.kind,
+                message: format!("robots.txt unreachable: {}", e.message),
+            }),
+            _ => None,
+        };
+        if let Some(failure) = failure {
+            lock(&self.robots_failures).insert(origin_key(url), failure);
+        }
+        match fetched.response {
+            Some(resp) if fetched.error.is_none() && (200..300).contains(&resp.status) => {
+                if resp.body.len() as u64 >= ROBOTS_MAX_BYTES {
+                    RobotsResponse::Truncated(resp.body.to_vec())
+                } else {
+                    RobotsResponse::Body(resp.body.to_vec())
+                }
             }
-            (Some(resp), _) => RobotsResponse::Status(resp.status),
-            (None, _) => RobotsResponse::Unreachable,
+            Some(resp) => RobotsResponse::Status(resp.status),
+            None => RobotsResponse::Unreachable,
         }
     }
+
+    /// Why robots.txt of `url`'s origin could not be read, when it could not.
+    pub(crate) fn robots_failure(&self, url: &Url) -> Option<PageError> {
+        lock(&self.robots_failures).get(&origin_key(url)).cloned()
+    }
+}
+
+fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// See [`Visitor::hops`].

@@ -35,6 +35,14 @@ impl Visitor {
         let started = Instant::now();
         let mut record = PageRecord::start(url, depth, referrer);
         let mut visit = Visit::default();
+        if !self.allowed(url).await {
+            record.error = self.robots_failure(url).or_else(|| {
+                super::error(ErrorKind::RobotsDenied, "robots.txt disallows this sitemap")
+            });
+            visit.record = Some(record);
+            return visit;
+        }
+        visit.requested = true;
         let mut fetched = self
             .fetcher
             .fetch(url.clone(), &self.hops(true), &Unread, true, &self.stop)
@@ -138,6 +146,13 @@ impl Visitor {
         if !batch.is_empty() && urls.send(batch).await.is_err() {
             return (handed_on, None);
         }
+        let (kept, count) = reader.problems();
+        let problem = match (problem, kept.first()) {
+            (None, Some(first)) => Some(format!(
+                "{count} entries with a bad entity or character reference, kept as written; the first: {first}"
+            )),
+            (problem, _) => problem,
+        };
         (handed_on, problem)
     }
 }
