@@ -65,6 +65,47 @@ async fn json_and_warc_are_complete_after_sigint() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_stops_like_the_first_ctrl_c_and_exits_143() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("out");
+    let (_server, mut child) = crawl_all_formats(dir.path(), &out).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    signal(&child, "-TERM");
+    let status = tokio::time::timeout(Duration::from_secs(20), child.wait())
+        .await
+        .expect("exited after SIGTERM")
+        .expect("wait");
+    assert_eq!(status.code(), Some(143));
+    assert!(
+        files_in(&out).iter().all(|f| !f.ends_with(".part")),
+        "{:?}",
+        files_in(&out)
+    );
+    let jsonl = support::records(&out);
+    assert!(jsonl.len() > 5, "pages fetched before the signal are kept");
+    assert_eq!(json_array(&out), jsonl);
+    let summary = summary_json(&out);
+    assert_eq!(summary["interrupted"], true);
+    assert_eq!(summary["pages"], jsonl.len());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_sigterm_a_ctrl_c_still_exits_143() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("out");
+    let (_server, mut child) = crawl_all_formats(dir.path(), &out).await;
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    signal(&child, "-TERM");
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    signal(&child, "-INT");
+    let status = tokio::time::timeout(Duration::from_secs(20), child.wait())
+        .await
+        .expect("exited after the second signal")
+        .expect("wait");
+    assert_eq!(status.code(), Some(143), "the first signal names the stop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_leaves_part_files_and_no_final_names() {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("out");
