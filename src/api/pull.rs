@@ -9,83 +9,23 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 use std::time::SystemTime;
 
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue, LINK};
+use reqwest::header::{HeaderMap, LINK};
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
 use super::plan::remaining_pages;
 use super::recorder::Recorder;
+pub use super::settings::{Auth, Output, PullSettings, Since};
 use super::{
-    LoopGuard, Next, Pointer, StopReason, Strategy, detect, next_request, records, with_query_param,
+    LoopGuard, Next, StopReason, Strategy, detect, next_request, records, with_query_param,
 };
 use crate::fetch::hops::{Capped, Hops};
-use crate::fetch::{FetchConfig, Fetcher, retry};
+use crate::fetch::{Fetcher, retry};
 use crate::gate::HostPermit;
+use crate::politeness::OriginLimiter;
 use crate::politeness::origin_key;
-use crate::politeness::{LimiterConfig, OriginLimiter};
 use crate::sink::part_file;
-
-/// Where records go.
-#[derive(Clone, Debug)]
-pub enum Output {
-    /// A JSONL file, written as `.part` and renamed when the pull ends.
-    File(PathBuf),
-    /// JSON lines on standard output.
-    Stdout,
-}
-
-#[derive(Clone, Debug)]
-pub struct PullSettings {
-    pub url: Url,
-    /// `None`: detect from the first response.
-    pub strategy: Option<Strategy>,
-    pub records: Option<String>,
-    pub output: Output,
-    pub max_pages: Option<u64>,
-    /// Pages fetched at once when their number is known in advance.
-    pub concurrency: usize,
-    pub fetch: FetchConfig,
-    pub limiter: LimiterConfig,
-    /// Credentials, sent only to the origin of `url`.
-    pub auth: Option<Auth>,
-    /// Continue a stopped pull from its state file.
-    pub resume: bool,
-    /// Incremental pulls: remember the highest value of a field.
-    pub since: Option<Since>,
-    /// Child resources: the parent's key, added to each record as `_parent`.
-    pub tag: Option<serde_json::Value>,
-    /// Write one JSON array instead of JSON lines.
-    pub json_array: bool,
-    pub quiet: bool,
-}
-
-/// An incremental pull: the highest `field` value seen is kept in the state
-/// file and sent as `param` on the next pull's first request.
-#[derive(Clone, Debug)]
-pub struct Since {
-    pub field: Pointer,
-    pub param: String,
-}
-
-/// API credentials, read from the environment at start-up.
-#[derive(Clone)]
-pub enum Auth {
-    /// A header such as `Authorization: Bearer ...` or `X-API-Key: ...`.
-    Header(HeaderName, HeaderValue),
-    /// A query parameter added to each request (never to recorded URLs).
-    Query(String, String),
-}
-
-impl std::fmt::Debug for Auth {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // Never the secret itself.
-        match self {
-            Auth::Header(name, _) => write!(f, "Auth::Header({name}: ...)"),
-            Auth::Query(name, _) => write!(f, "Auth::Query({name}=...)"),
-        }
-    }
-}
 
 /// `summary.json` of a pull.
 #[derive(Clone, Debug, Default, Serialize)]
@@ -97,11 +37,49 @@ pub struct PullSummary {
     pub retries: u64,
     /// Pauses for `X-RateLimit-Remaining: 0` until `X-RateLimit-Reset`.
     pub rate_limit_waits: u64,
-    /// Why the pull ended: a stop reason of the strategy, `max_pages`,
-    /// `interrupted` or `error`.
-    pub stopped: String,
+    /// Why the pull ended.
+    pub stopped: Stopped,
     pub error: Option<PullError>,
     pub duration_s: f64,
+}
+
+/// Why a pull ended, written to the summary by its stable name: a stop
+/// reason of the strategy (`no_next_link`, `last_page`, ...), `max_pages`,
+/// `interrupted` or `error`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Stopped {
+    /// Not ended yet (a summary being built).
+    #[default]
+    Running,
+    /// The API said there is no more.
+    Done(StopReason),
+    MaxPages,
+    Interrupted,
+    Error,
+}
+
+impl Stopped {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Running => "running",
+            Self::Done(reason) => reason.as_str(),
+            Self::MaxPages => "max_pages",
+            Self::Interrupted => "interrupted",
+            Self::Error => "error",
+        }
+    }
+}
+
+impl std::fmt::Display for Stopped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for Stopped {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -279,7 +257,7 @@ pub async fn run(settings: PullSettings, stop: CancellationToken) -> anyhow::Res
     let mut guard = LoopGuard::new(&begin.url);
     let mut url = begin.url;
     if begin.done {
-        summary.stopped = "last_page".to_string();
+        summary.stopped = Stopped::Done(StopReason::LastPage);
     }
     if !begin.done {
         loop {
@@ -321,33 +299,38 @@ pub async fn run(settings: PullSettings, stop: CancellationToken) -> anyhow::Res
             summary.pages += 1;
             summary.records += found.len() as u64;
             let next = match next_request(&strat, &url, &links, &page.body, found.len()) {
-                Ok(Next::Done(reason)) => Err(reason.as_str()),
+                Ok(Next::Done(reason)) => Err(Stopped::Done(reason)),
                 Ok(Next::Fetch(next)) => match guard.check(&next, found) {
                     Ok(()) => Ok(next),
                     Err(e) => {
                         fail(&mut summary, e.kind(), &next, e.to_string());
-                        Err("error")
+                        Err(Stopped::Error)
                     }
                 },
                 Err(e) => {
                     fail(&mut summary, e.kind(), &url, e.to_string());
-                    Err("error")
+                    Err(Stopped::Error)
                 }
             };
-            recorder.checkpoint(Some(&strat), next.as_ref().ok(), &summary)?;
+            recorder.checkpoint(
+                Some(&strat),
+                next.as_ref().ok(),
+                summary.pages,
+                summary.records,
+            )?;
             let next = match next {
                 Ok(next) => next,
                 Err(reason) => {
-                    summary.stopped = reason.to_string();
+                    summary.stopped = reason;
                     break;
                 }
             };
             if settings.max_pages.is_some_and(|max| summary.pages >= max) {
-                summary.stopped = "max_pages".to_string();
+                summary.stopped = Stopped::MaxPages;
                 break;
             }
             if stop.is_cancelled() {
-                summary.stopped = "interrupted".to_string();
+                summary.stopped = Stopped::Interrupted;
                 break;
             }
             if summary.pages == 1
@@ -371,7 +354,7 @@ pub async fn run(settings: PullSettings, stop: CancellationToken) -> anyhow::Res
             url = next;
         }
     }
-    let complete = summary.error.is_none() && summary.stopped != "interrupted";
+    let complete = summary.error.is_none() && summary.stopped != Stopped::Interrupted;
     recorder.finish(complete)?;
     summary.duration_s = started.elapsed().as_secs_f64();
     if let Output::File(path) = &settings.output {
@@ -426,22 +409,22 @@ async fn side_by_side(
         } else {
             urls.get(i + 1)
         };
-        recorder.checkpoint(Some(strategy), next, summary)?;
+        recorder.checkpoint(Some(strategy), next, summary.pages, summary.records)?;
         if found.is_empty() {
-            summary.stopped = StopReason::EmptyPage.as_str().to_string();
+            summary.stopped = Stopped::Done(StopReason::EmptyPage);
             return Ok(());
         }
         if puller.stop.is_cancelled() {
-            summary.stopped = "interrupted".to_string();
+            summary.stopped = Stopped::Interrupted;
             return Ok(());
         }
     }
-    summary.stopped = "last_page".to_string();
+    summary.stopped = Stopped::Done(StopReason::LastPage);
     Ok(())
 }
 
 fn fail(summary: &mut PullSummary, kind: &str, url: &Url, message: String) {
-    summary.stopped = "error".to_string();
+    summary.stopped = Stopped::Error;
     summary.error = Some(PullError {
         kind: kind.to_string(),
         page: summary.pages + 1,
@@ -457,7 +440,7 @@ fn stopped_by(summary: &mut PullSummary, failed: Option<Failed>, url: &Url) {
             summary.retries += u64::from(f.retries);
             fail(summary, &f.kind, url, f.message);
         }
-        None => summary.stopped = "interrupted".to_string(),
+        None => summary.stopped = Stopped::Interrupted,
     }
 }
 

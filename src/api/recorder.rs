@@ -10,7 +10,7 @@ use anyhow::{Context as _, bail};
 use serde_json::Value;
 use url::Url;
 
-use super::pull::{Output, PullSettings, PullSummary};
+use super::settings::{Output, PullSettings};
 use super::state::{self, PullState};
 use super::{Pointer, Strategy, with_query_param};
 use crate::sink::jsonl::{self, Framing, JsonlWriter};
@@ -222,7 +222,8 @@ impl Recorder {
         &mut self,
         strategy: Option<&Strategy>,
         next: Option<&Url>,
-        summary: &PullSummary,
+        pages: u64,
+        records: u64,
     ) -> anyhow::Result<()> {
         let bytes = match &mut self.sink {
             Sink::File(w) => w.checkpoint().context("could not flush the output")?,
@@ -232,8 +233,8 @@ impl Recorder {
         if let Some((path, state)) = &mut self.state {
             state.strategy = strategy.cloned();
             state.next = next.map(Url::to_string);
-            state.pages = summary.pages;
-            state.records = summary.records;
+            state.pages = pages;
+            state.records = records;
             state.bytes = bytes;
             state::save(path, state)?;
         }

@@ -14,8 +14,9 @@ use tokio_util::sync::CancellationToken;
 use serde_json::Value;
 
 use super::Pointer;
+use super::StopReason;
 use super::options::{ApiFile, ApiFormat, ApiOptions, ResourceOptions};
-use super::pull::{self, Output, PullSettings, PullSummary};
+use super::pull::{self, Output, PullSettings, PullSummary, Stopped};
 use super::settings::{ApiLayers, build};
 use crate::config::{Name, Origin, Table};
 use crate::sink::part_file;
@@ -338,13 +339,13 @@ async fn children(
         total.rate_limit_waits += result.rate_limit_waits;
         total.strategy = result.strategy;
         total.duration_s += result.duration_s;
-        if result.error.is_some() || result.stopped == "interrupted" {
+        if result.error.is_some() || result.stopped == Stopped::Interrupted {
             total.stopped = result.stopped;
             total.error = result.error;
             return Ok(total);
         }
     }
-    total.stopped = "last_page".to_string();
+    total.stopped = Stopped::Done(StopReason::LastPage);
     let mut joined = part_file::PartFile::create(&out_dir.join(format!("{name}.jsonl")))?;
     for part in &parts {
         let mut f = std::fs::File::open(part)

@@ -11,10 +11,71 @@ use reqwest::header::{AUTHORIZATION, HeaderName, HeaderValue};
 use url::Url;
 
 use super::options::{ApiArgs, ApiFormat, ApiOptions, Paginate, SharedOptions};
-use super::pull::{Auth, Output, PullSettings, Since};
 use super::{Pointer, Strategy, with_query_param};
 use crate::config::{Name, Origin, Origins, check};
+use crate::fetch::FetchConfig;
 use crate::politeness::LimiterConfig;
+
+/// Where records go.
+#[derive(Clone, Debug)]
+pub enum Output {
+    /// A JSONL file, written as `.part` and renamed when the pull ends.
+    File(PathBuf),
+    /// JSON lines on standard output.
+    Stdout,
+}
+
+#[derive(Clone, Debug)]
+pub struct PullSettings {
+    pub url: Url,
+    /// `None`: detect from the first response.
+    pub strategy: Option<Strategy>,
+    pub records: Option<String>,
+    pub output: Output,
+    pub max_pages: Option<u64>,
+    /// Pages fetched at once when their number is known in advance.
+    pub concurrency: usize,
+    pub fetch: FetchConfig,
+    pub limiter: LimiterConfig,
+    /// Credentials, sent only to the origin of `url`.
+    pub auth: Option<Auth>,
+    /// Continue a stopped pull from its state file.
+    pub resume: bool,
+    /// Incremental pulls: remember the highest value of a field.
+    pub since: Option<Since>,
+    /// Child resources: the parent's key, added to each record as `_parent`.
+    pub tag: Option<serde_json::Value>,
+    /// Write one JSON array instead of JSON lines.
+    pub json_array: bool,
+    pub quiet: bool,
+}
+
+/// An incremental pull: the highest `field` value seen is kept in the state
+/// file and sent as `param` on the next pull's first request.
+#[derive(Clone, Debug)]
+pub struct Since {
+    pub field: Pointer,
+    pub param: String,
+}
+
+/// API credentials, read from the environment at start-up.
+#[derive(Clone)]
+pub enum Auth {
+    /// A header such as `Authorization: Bearer ...` or `X-API-Key: ...`.
+    Header(HeaderName, HeaderValue),
+    /// A query parameter added to each request (never to recorded URLs).
+    Query(String, String),
+}
+
+impl std::fmt::Debug for Auth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the secret itself.
+        match self {
+            Auth::Header(name, _) => write!(f, "Auth::Header({name}: ...)"),
+            Auth::Query(name, _) => write!(f, "Auth::Query({name}=...)"),
+        }
+    }
+}
 
 /// Largest API page body read by default.
 const DEFAULT_MAX_BODY: u64 = 64 * 1024 * 1024;

@@ -14,7 +14,7 @@ use super::fields::join_words;
 use super::links::{Links, parse_in};
 use super::scan::Tag;
 use super::{ExtractOptions, Extracted, Page, charset, tree};
-use crate::rules::{self, RuleSet};
+use crate::rules::RuleSet;
 
 /// Extracts links, title and the rule set's fields from an HTML page (the
 /// caller has checked it is HTML).
@@ -27,7 +27,7 @@ pub(crate) fn extract(page: &Page<'_>, opts: &ExtractOptions, set: &RuleSet) -> 
             extracted.not_selected += extracted.links.len();
             extracted.links.clear();
         }
-        extracted.fields = Some(rules::unmatched(set));
+        extracted.fields = Some(super::apply::unmatched(set));
         extracted.fields_refused = Some(format!(
             "elements nest more than {} deep: fields not extracted",
             tree::MAX_DEPTH
@@ -74,7 +74,7 @@ pub(crate) fn extract(page: &Page<'_>, opts: &ExtractOptions, set: &RuleSet) -> 
         None => None,
     };
     let resolve = |href: &str| parse_in(encoder, href, &base).ok();
-    extracted.fields = Some(rules::apply(set, &doc, &resolve));
+    extracted.fields = Some(super::apply::apply(set, &doc, &resolve));
     extracted
 }
 

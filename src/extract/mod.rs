@@ -7,6 +7,7 @@
 //!            └─ fields: <title> ─ Extracted.title
 //! ```
 
+mod apply;
 mod charset;
 #[cfg(test)]
 mod differential;
@@ -23,7 +24,8 @@ use std::sync::Arc;
 
 use url::Url;
 
-use crate::rules::{FieldValues, RuleSets};
+use crate::rules::RuleSets;
+pub use apply::FieldValues;
 pub(crate) use fields::join_words;
 
 /// A fetched response to extract from.

@@ -15,7 +15,6 @@
 //! price = { css = "p.price_color", regex = '([0-9.]+)', type = "float", required = true }
 //! ```
 
-mod apply;
 mod spec;
 
 use std::sync::Arc;
@@ -24,7 +23,6 @@ use regex::Regex;
 use scraper::Selector;
 use url::Url;
 
-pub use apply::{FieldValues, apply, unmatched};
 pub use spec::RuleSpec;
 
 /// What a field takes from the element it selects.

@@ -1,11 +1,12 @@
-//! Applying a rule set's fields to a parsed page.
+//! Applying a rule set's fields to a parsed page: selectors over the DOM,
+//! values taken, matched against their regex and converted to their type.
 
 use scraper::{ElementRef, Html};
 use serde_json::{Map, Value};
 use url::Url;
 
-use super::{Field, Kind, RuleSet, Take};
-use crate::extract::join_words;
+use super::join_words;
+use crate::rules::{Field, Kind, RuleSet, Take};
 
 /// The fields a rule set extracted from one page.
 #[derive(Debug, Default, PartialEq)]
@@ -151,8 +152,8 @@ fn convert(kind: Kind, raw: String, resolve: &dyn Fn(&str) -> Option<Url>) -> Op
 
 #[cfg(test)]
 mod tests {
-    use super::super::{RuleSets, RuleSpec};
     use super::*;
+    use crate::rules::{RuleSets, RuleSpec};
 
     fn rules(fields: &str) -> RuleSets {
         #[derive(serde::Deserialize)]
