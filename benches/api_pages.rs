@@ -57,6 +57,7 @@ fn settings(url: &str, concurrency: usize, out: &std::path::Path) -> Option<Pull
             max_body: 1 << 20,
             retries: 0,
             backoff: Backoff::default(),
+            tls: Default::default(),
         },
         limiter: LimiterConfig {
             per_host: u32::try_from(concurrency).ok()?,

@@ -198,6 +198,8 @@ pub struct Summary {
     pub skipped: BTreeMap<String, u64>,
     pub retries: u64,
     pub interrupted: bool,
+    /// False when `--insecure` turned certificate checks off.
+    pub tls_verified: bool,
     /// Records per extraction rule set that applied.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub by_rule: BTreeMap<String, u64>,

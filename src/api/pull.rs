@@ -41,6 +41,8 @@ pub struct PullSummary {
     pub stopped: Stopped,
     pub error: Option<PullError>,
     pub duration_s: f64,
+    /// False when `--insecure` turned certificate checks off.
+    pub tls_verified: bool,
 }
 
 /// Why a pull ended, written to the summary by its stable name: a stop
@@ -251,6 +253,7 @@ pub async fn run(settings: PullSettings, stop: CancellationToken) -> anyhow::Res
         url: settings.url.to_string(),
         pages: begin.pages,
         records: begin.records,
+        tls_verified: settings.fetch.tls.verify,
         ..PullSummary::default()
     };
     let mut strategy = begin.strategy;

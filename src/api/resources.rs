@@ -338,6 +338,7 @@ async fn children(
         total.retries += result.retries;
         total.rate_limit_waits += result.rate_limit_waits;
         total.strategy = result.strategy;
+        total.tls_verified = result.tls_verified;
         total.duration_s += result.duration_s;
         if result.error.is_some() || result.stopped == Stopped::Interrupted {
             total.stopped = result.stopped;

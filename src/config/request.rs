@@ -2,6 +2,7 @@
 //! `collector fetch`, `collector api`): the flags, the file keys, and their
 //! validation into the fetcher's configuration.
 
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context as _, bail};
@@ -12,8 +13,8 @@ use url::Url;
 
 use super::check;
 use super::origin::{Origin, Origins};
-use crate::fetch::FetchConfig;
 use crate::fetch::retry::Backoff;
+use crate::fetch::{FetchConfig, TlsConfig};
 
 pub const DEFAULT_USER_AGENT: &str = concat!(
     "collector/",
@@ -35,6 +36,9 @@ pub struct RequestOptions {
     pub max_body: Option<i64>,
     pub max_wait: Option<f64>,
     pub rate: Option<f64>,
+    pub ca_cert: Option<Vec<PathBuf>>,
+    pub system_roots: Option<bool>,
+    pub insecure: Option<bool>,
 }
 
 /// The request flags, shared by `crawl`, `fetch` and `api`.
@@ -72,6 +76,21 @@ pub struct RequestFlags {
     /// Requests per second per host [default: unlimited]; robots.txt Crawl-delay can lower it
     #[arg(long, value_name = "R", allow_negative_numbers = true)]
     pub rate: Option<f64>,
+    /// Trust the CA certificates in this PEM file too (repeatable; SSL_CERT_FILE is read as well)
+    #[arg(long = "ca-cert", value_name = "FILE")]
+    pub ca_cert: Vec<PathBuf>,
+    /// Trust the operating system's certificate store as well as the bundled roots
+    /// [--no-system-roots: bundled roots only]
+    #[arg(long, overrides_with = "no_system_roots")]
+    pub system_roots: bool,
+    #[arg(long, overrides_with = "system_roots", hide = true)]
+    pub no_system_roots: bool,
+    /// Do not verify TLS certificates (a warning is printed; the summary says tls_verified: false)
+    /// [--no-insecure: verify]
+    #[arg(long, overrides_with = "no_insecure")]
+    pub insecure: bool,
+    #[arg(long, overrides_with = "insecure", hide = true)]
+    pub no_insecure: bool,
 }
 
 /// `--x` / `--no-x` as a layer value: `None` when neither was given.
@@ -101,7 +120,23 @@ impl RequestFlags {
             max_body: self.max_body,
             max_wait: self.max_wait,
             rate: self.rate,
+            ca_cert: (!self.ca_cert.is_empty()).then(|| self.ca_cert.clone()),
+            system_roots: switch(self.system_roots, self.no_system_roots),
+            insecure: switch(self.insecure, self.no_insecure),
         }
+    }
+}
+
+/// Reads a PEM file of CA certificates; `name` says where it was named.
+fn read_pem(name: &str, path: &Path) -> anyhow::Result<Vec<u8>> {
+    let pem = std::fs::read(path)
+        .with_context(|| format!("{name} {}: could not read the file", path.display()))?;
+    match reqwest::Certificate::from_pem_bundle(&pem) {
+        Ok(certs) if !certs.is_empty() => Ok(pem),
+        _ => bail!(
+            "{name} {}: no PEM certificate in the file (expected -----BEGIN CERTIFICATE-----)",
+            path.display()
+        ),
     }
 }
 
@@ -132,10 +167,32 @@ impl RequestOptions {
         o.fill("max_body", &mut self.max_body, lower.max_body, origin);
         o.fill("max_wait", &mut self.max_wait, lower.max_wait, origin);
         o.fill("rate", &mut self.rate, lower.rate, origin);
+        o.fill("ca_cert", &mut self.ca_cert, lower.ca_cert, origin);
+        o.fill(
+            "system_roots",
+            &mut self.system_roots,
+            lower.system_roots,
+            origin,
+        );
+        o.fill("insecure", &mut self.insecure, lower.insecure, origin);
     }
 
     /// Validates the merged keys; `default_max_body` differs by command.
+    /// `SSL_CERT_FILE`, when set, adds its certificates to `ca_cert`'s.
     pub fn build(&self, o: &Origins, default_max_body: u64) -> anyhow::Result<Request> {
+        let mut tls = TlsConfig {
+            extra_roots: Vec::new(),
+            system_roots: self.system_roots.unwrap_or(false),
+            verify: !self.insecure.unwrap_or(false),
+        };
+        for path in self.ca_cert.iter().flatten() {
+            tls.extra_roots
+                .push(read_pem(&o.name("ca_cert").to_string(), path)?);
+        }
+        if let Some(path) = std::env::var_os("SSL_CERT_FILE").filter(|p| !p.is_empty()) {
+            tls.extra_roots
+                .push(read_pem("SSL_CERT_FILE", Path::new(&path))?);
+        }
         let user_agent = self
             .user_agent
             .clone()
@@ -181,6 +238,7 @@ impl RequestOptions {
                     None => 3,
                 },
                 backoff: Backoff::default(),
+                tls,
             },
             rate: self
                 .rate

@@ -189,6 +189,7 @@ pub async fn run(settings: CrawlSettings, stop: CancellationToken) -> anyhow::Re
     summary.pages_per_s = summary.pages as f64 / summary.duration_s.max(1e-9);
     summary.hosts = hosts;
     summary.interrupted = interrupted;
+    summary.tls_verified = settings.fetch.tls.verify;
     for (i, reason) in SkipReason::ALL.iter().enumerate() {
         summary.skipped.insert(
             reason.as_str().to_string(),

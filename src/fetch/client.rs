@@ -24,6 +24,28 @@ pub struct FetchConfig {
     pub max_body: u64,
     pub retries: u32,
     pub backoff: Backoff,
+    pub tls: TlsConfig,
+}
+
+/// Whom TLS trusts: the bundled web roots always, the operating system's
+/// store with `system_roots`, and the PEM certificates given.
+#[derive(Clone, Debug)]
+pub struct TlsConfig {
+    /// PEM files' contents, each holding one or more CA certificates.
+    pub extra_roots: Vec<Vec<u8>>,
+    pub system_roots: bool,
+    /// False with `--insecure`: no certificate is checked.
+    pub verify: bool,
+}
+
+impl Default for TlsConfig {
+    fn default() -> Self {
+        Self {
+            extra_roots: Vec::new(),
+            system_roots: false,
+            verify: true,
+        }
+    }
 }
 
 /// The headers every request carries unless it sets its own: reqwest's
@@ -65,6 +87,17 @@ pub fn build(config: &FetchConfig, jar: Option<Arc<Jar>>) -> anyhow::Result<reqw
         .no_brotli()
         .no_deflate()
         .no_zstd();
+    builder = builder
+        .tls_built_in_webpki_certs(true)
+        .tls_built_in_native_certs(config.tls.system_roots)
+        .danger_accept_invalid_certs(!config.tls.verify);
+    for pem in &config.tls.extra_roots {
+        for cert in reqwest::Certificate::from_pem_bundle(pem)
+            .context("could not read a CA certificate file")?
+        {
+            builder = builder.add_root_certificate(cert);
+        }
+    }
     if let Some(jar) = jar {
         builder = builder.cookie_provider(jar);
     }

@@ -20,7 +20,7 @@ use reqwest::header::HeaderMap;
 use url::Url;
 
 use crate::record::ErrorKind;
-pub use client::FetchConfig;
+pub use client::{FetchConfig, TlsConfig};
 use cookies::Jar;
 use retry::Backoff;
 
@@ -30,7 +30,7 @@ pub enum FetchError {
     Timeout(String),
     #[error("could not connect: {0}")]
     Connect(String),
-    #[error("TLS failed: {0}")]
+    #[error("TLS: {0}")]
     Tls(String),
     #[error("body larger than {limit} bytes")]
     TooLarge { limit: u64 },
@@ -76,32 +76,78 @@ fn describe(e: &reqwest::Error) -> String {
     msg
 }
 
-fn is_tls(e: &reqwest::Error) -> bool {
-    /// The error itself or, through any depth of `io::Error` wrapping (the
-    /// connector nests them, and `io::Error::source` skips the wrapped
-    /// error), the rustls error inside.
-    fn holds_rustls(mut err: &(dyn std::error::Error + 'static)) -> bool {
+/// A TLS failure in words a user knows; `None` for a kind we do not word.
+fn tls_words(e: &rustls::Error) -> Option<String> {
+    use rustls::CertificateError as C;
+    let rustls::Error::InvalidCertificate(cert) = e else {
+        return None;
+    };
+    Some(match cert {
+        C::Expired | C::ExpiredContext { .. } => "certificate has expired".to_string(),
+        C::NotValidYet | C::NotValidYetContext { .. } => "certificate is not valid yet".to_string(),
+        C::UnknownIssuer => "certificate signed by an unknown authority".to_string(),
+        C::BadSignature => "certificate has a bad signature".to_string(),
+        C::Revoked => "certificate has been revoked".to_string(),
+        C::NotValidForNameContext {
+            expected,
+            presented,
+        } => format!(
+            "certificate is for {}, not {}",
+            if presented.is_empty() {
+                "no name".to_string()
+            } else {
+                presented
+                    .iter()
+                    .map(|p| presented_name(p))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            },
+            expected.to_str()
+        ),
+        C::NotValidForName => "certificate is for another name".to_string(),
+        C::Other(other) if format!("{other:?}").contains("CaUsedAsEndEntity") => {
+            "the server presented a CA certificate as its own".to_string()
+        }
+        other => format!("certificate not accepted: {other:?}"),
+    })
+}
+
+/// rustls lists a certificate's names in their debug form
+/// (`DnsName("localhost")`, `IpAddress(127.0.0.1)`): the name alone.
+fn presented_name(p: &str) -> &str {
+    let inner = p
+        .split_once('(')
+        .and_then(|(_, rest)| rest.strip_suffix(')'))
+        .unwrap_or(p);
+    inner.trim_matches('"')
+}
+
+/// The rustls error inside `e`, through any depth of `io::Error` wrapping
+/// (the connector nests them, and `io::Error::source` skips the wrapped
+/// error).
+fn rustls_error(e: &reqwest::Error) -> Option<&rustls::Error> {
+    let mut source = e.source();
+    while let Some(s) = source {
+        let mut err: &(dyn std::error::Error + 'static) = s;
         loop {
-            if err.downcast_ref::<rustls::Error>().is_some() {
-                return true;
+            if let Some(r) = err.downcast_ref::<rustls::Error>() {
+                return Some(r);
             }
             match err
                 .downcast_ref::<std::io::Error>()
                 .and_then(|io| io.get_ref())
             {
                 Some(inner) => err = inner,
-                None => return false,
+                None => break,
             }
-        }
-    }
-    let mut source = e.source();
-    while let Some(s) = source {
-        if holds_rustls(s) {
-            return true;
         }
         source = s.source();
     }
-    false
+    None
+}
+
+fn is_tls(e: &reqwest::Error) -> bool {
+    rustls_error(e).is_some()
 }
 
 /// The HTTP stack's own error inside `e`: the connection, not the content.
@@ -126,7 +172,7 @@ pub fn classify(e: &reqwest::Error) -> FetchError {
     } else if e.is_timeout() {
         FetchError::Timeout(msg)
     } else if is_tls(e) {
-        FetchError::Tls(msg)
+        FetchError::Tls(rustls_error(e).and_then(tls_words).unwrap_or(msg))
     } else if e.is_connect() {
         FetchError::Connect(msg)
     } else if e.is_body() || (e.is_decode() && transport(e).is_some()) {
@@ -182,6 +228,9 @@ pub struct Fetcher {
 impl Fetcher {
     pub fn new(config: &FetchConfig) -> anyhow::Result<Self> {
         let jar = config.cookies.then(|| Arc::new(Jar::default()));
+        if !config.tls.verify {
+            eprintln!("collector: warning: TLS certificates are not verified (--insecure)");
+        }
         Ok(Self {
             client: client::build(config, jar.clone())?,
             max_body: config.max_body,
