@@ -12,7 +12,7 @@ use super::UrlKind;
 
 /// Depths above 2^31 are not reachable in practice; the top bit of the
 /// stored depth marks a sitemap.
-const SITEMAP_BIT: u32 = 1 << 31;
+pub const SITEMAP_BIT: u32 = 1 << 31;
 
 /// A queued URL's depth and kind in one word.
 pub fn pack_depth(depth: u32, kind: UrlKind) -> u32 {
@@ -21,6 +21,11 @@ pub fn pack_depth(depth: u32, kind: UrlKind) -> u32 {
         UrlKind::Page => depth,
         UrlKind::Sitemap => depth | SITEMAP_BIT,
     }
+}
+
+/// `packed` with its depth replaced, its kind kept.
+pub fn with_depth(packed: u32, depth: u32) -> u32 {
+    (packed & SITEMAP_BIT) | depth.min(SITEMAP_BIT - 1)
 }
 
 pub fn unpack_depth(packed: u32) -> (u32, UrlKind) {

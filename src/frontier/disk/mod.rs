@@ -15,9 +15,28 @@
 //! after it belongs to a page not committed, which is fetched again and
 //! finds it a duplicate.
 //!
+//! How a crawl runs on it:
+//!
+//! 1. [`DiskFrontier::open`] with the state directory and an identity (a
+//!    hash of seeds and scope); a state of other seeds is refused.
+//! 2. Cut each output file back to its length in [`Resume::positions`]
+//!    (records past it belong to leases not committed, fetched again now).
+//! 3. Push the seeds as always: those already seen are duplicates.
+//! 4. Lease, fetch, push links, complete as with any frontier; the sink
+//!    writes each record with its [`Lease::id`], and every N records it
+//!    flushes (and fsyncs, against power loss) the outputs and calls
+//!    [`Frontier::commit`] with those ids and the new file lengths.
+//!
+//! A kill then fetches again at most the leases not committed: those in
+//! flight, plus the records queued for the sink, plus fewer than N written.
+//!
+//! A lease that has to read ahead waits while a commit syncs (a few ms);
+//! pushes do too. [`Frontier::drain`] leaves the URLs in the store.
+//!
 //! Depth is the shortest path found: a URL refused only for its depth is
-//! admitted when a shorter path reaches it (the in-memory frontier reports
-//! such a URL as a duplicate).
+//! admitted when a shorter path reaches it, and a queued URL reached by a
+//! shorter path takes the shorter depth (the in-memory frontier does
+//! neither: it keeps the first depth, and reports such a URL a duplicate).
 
 mod store;
 #[cfg(test)]
@@ -32,7 +51,7 @@ use tokio::sync::Notify;
 use url::Url;
 
 use super::lease::{Next, Turn, idle, stopped, wait_for_lease, walk_ring};
-use super::packed::{pack_depth, unpack_depth};
+use super::packed::{pack_depth, unpack_depth, with_depth};
 use super::{
     Admission, Candidate, Done, Frontier, FrontierError, FrontierStats, Lease, LeaseId, Limits,
     canon,
@@ -214,19 +233,22 @@ impl Inner {
     ) -> Result<Admission, FrontierError> {
         let fp = canon::fingerprint(&c.url);
         let too_deep = self.limits.max_depth.is_some_and(|max| c.depth > max);
-        let before = w.seen(fp)?;
-        match (before, too_deep) {
-            (Some(false), _) => return Ok(Admission::Duplicate),
-            (Some(true), true) => return Ok(Admission::MaxDepth),
+        match (w.seen(fp)?, too_deep) {
+            (Some(seen), _) if seen.queued.is_some() => {
+                if let Some(key) = seen.queued
+                    && c.depth < seen.depth
+                {
+                    self.lower_depth(st, w, fp, key, c.depth)?;
+                }
+                return Ok(Admission::Duplicate);
+            }
+            (Some(_), true) => return Ok(Admission::MaxDepth),
             (None, true) => {
-                w.set_seen(fp, true)?;
+                w.set_seen(fp, c.depth, None)?;
                 st.seen += 1;
                 return Ok(Admission::MaxDepth);
             }
-            (before, false) => {
-                w.set_seen(fp, false)?;
-                st.seen += u64::from(before.is_none());
-            }
+            (before, false) => st.seen += u64::from(before.is_none()),
         }
         let origin = canon::origin_key(&c.url);
         let id = match st.index.get(origin.as_str()) {
@@ -257,6 +279,7 @@ impl Inner {
         let q = &mut st.origins[id as usize];
         let path = &c.url[url::Position::BeforePath..];
         w.enqueue((id, q.tail), pack_depth(c.depth, c.kind), referrer, path)?;
+        w.set_seen(fp, c.depth, Some((id, q.tail)))?;
         q.tail += 1;
         st.queued += 1;
         if !q.in_ring {
@@ -264,6 +287,29 @@ impl Inner {
             st.ring.push_back(id);
         }
         Ok(Admission::Queued)
+    }
+
+    /// A shorter path reached a URL queued (or leased) earlier: it keeps
+    /// its place and takes the new depth, on disk and in the read-ahead.
+    /// A lease already out keeps its depth; a crash re-queues it at the new one.
+    fn lower_depth(
+        &self,
+        st: &mut State,
+        w: &mut store::Writer<'_>,
+        fp: u64,
+        key: (u32, u64),
+        depth: u32,
+    ) -> Result<(), FrontierError> {
+        w.set_seen(fp, depth, Some(key))?;
+        w.lower_depth(key, depth)?;
+        let read_ahead = st
+            .origins
+            .get_mut(key.0 as usize)
+            .map(|q| &mut q.read_ahead);
+        if let Some(e) = read_ahead.and_then(|r| r.iter_mut().find(|e| e.seq == key.1)) {
+            e.depth = with_depth(e.depth, depth);
+        }
+        Ok(())
     }
 
     /// The next entry of origin `id`, reading ahead from disk when needed.

@@ -4,7 +4,7 @@
 //!
 //! | table       | key             | value                                  |
 //! |-------------|-----------------|----------------------------------------|
-//! | `seen`      | fingerprint     | refused (1 when refused for depth only) |
+//! | `seen`      | fingerprint     | shortest depth; queue key, unless refused for depth |
 //! | `queue`     | (origin, seq)   | packed depth, referrer id, path+query  |
 //! | `origins`   | origin id       | `scheme://host:port`                   |
 //! | `referrers` | referrer id     | the page the links were found on       |
@@ -28,6 +28,7 @@ use std::sync::Arc;
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use crate::frontier::FrontierError;
+use crate::frontier::packed::{SITEMAP_BIT, with_depth};
 
 /// The layout above; a store of another format is refused.
 const FORMAT: &[u8] = b"collector-frontier-1";
@@ -41,7 +42,8 @@ const CACHE_KIB: i64 = 16 * 1024;
 
 const SCHEMA: &str = "
     CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;
-    CREATE TABLE IF NOT EXISTS seen(fp INTEGER PRIMARY KEY, refused INTEGER NOT NULL);
+    CREATE TABLE IF NOT EXISTS seen(fp INTEGER PRIMARY KEY, depth INTEGER NOT NULL,
+        origin INTEGER, seq INTEGER);
     CREATE TABLE IF NOT EXISTS origins(id INTEGER PRIMARY KEY, name TEXT NOT NULL);
     CREATE TABLE IF NOT EXISTS referrers(id INTEGER PRIMARY KEY, url TEXT NOT NULL);
     CREATE TABLE IF NOT EXISTS queue(
@@ -62,6 +64,13 @@ impl<T, E: Display> At<T> for Result<T, E> {
 
 pub fn corrupt(path: &Path, doing: &str, e: impl Display) -> FrontierError {
     FrontierError::Store(format!("{}: {doing}: {e}", path.display()))
+}
+
+/// A URL seen before: the shortest depth it was found at, and its queue
+/// key (`None` when it was refused for its depth).
+pub struct Seen {
+    pub depth: u32,
+    pub queued: Option<(u32, u64)>,
 }
 
 /// A queued entry read back, its referrer looked up.
@@ -294,21 +303,48 @@ pub struct Writer<'c> {
 }
 
 impl Writer<'_> {
-    /// `None` if never seen, else whether it was refused for depth only.
-    pub fn seen(&self, fp: u64) -> Result<Option<bool>, FrontierError> {
+    pub fn seen(&self, fp: u64) -> Result<Option<Seen>, FrontierError> {
+        let doing = "checking the seen set";
         let mut stmt = self
             .tx
-            .prepare_cached("SELECT refused FROM seen WHERE fp = ?1")
-            .at(self.path, "checking the seen set")?;
-        stmt.query_row([int(fp)], |r| r.get::<_, bool>(0))
+            .prepare_cached("SELECT depth, origin, seq FROM seen WHERE fp = ?1")
+            .at(self.path, doing)?;
+        let row = stmt
+            .query_row([int(fp)], |r| {
+                Ok((
+                    r.get::<_, u32>(0)?,
+                    r.get::<_, Option<u32>>(1)?,
+                    r.get::<_, Option<i64>>(2)?,
+                ))
+            })
             .optional()
-            .at(self.path, "checking the seen set")
+            .at(self.path, doing)?;
+        Ok(row.map(|(depth, origin, seq)| Seen {
+            depth,
+            queued: origin.zip(seq.map(uint)),
+        }))
     }
 
-    pub fn set_seen(&self, fp: u64, refused: bool) -> Result<(), FrontierError> {
+    /// Records `fp` at `depth`, queued at `key` or refused for depth.
+    pub fn set_seen(
+        &self,
+        fp: u64,
+        depth: u32,
+        key: Option<(u32, u64)>,
+    ) -> Result<(), FrontierError> {
+        let (origin, seq) = (key.map(|k| k.0), key.map(|k| int(k.1)));
         self.run(
-            "INSERT OR REPLACE INTO seen(fp, refused) VALUES (?1, ?2)",
-            params![int(fp), refused],
+            "INSERT OR REPLACE INTO seen(fp, depth, origin, seq) VALUES (?1, ?2, ?3, ?4)",
+            params![int(fp), depth, origin, seq],
+        )
+    }
+
+    /// A shorter path reached a queued URL: its entry (if not yet
+    /// committed) takes the new depth, keeping its kind bit.
+    pub fn lower_depth(&self, (origin, seq): (u32, u64), depth: u32) -> Result<(), FrontierError> {
+        self.run(
+            "UPDATE queue SET depth = (depth & ?4) | ?3 WHERE origin = ?1 AND seq = ?2",
+            params![origin, int(seq), with_depth(0, depth), SITEMAP_BIT],
         )
     }
 

@@ -49,8 +49,45 @@ async fn a_url_refused_for_depth_is_admitted_by_a_shorter_path() {
         .await
         .expect("lease")
         .expect("some");
-    assert_eq!(l.depth, 1);
+    assert_eq!(l.depth, 0, "the shortest path found");
     assert_eq!(f.frontier.stats().seen, 1);
+}
+
+#[tokio::test]
+async fn a_queued_url_takes_the_depth_of_a_shorter_path() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let g = gate(8, &[]);
+    {
+        let (f, _) = open(dir.path(), unlimited());
+        f.push(vec![
+            cand("http://a/1", 0),
+            cand("http://a/x", 5),
+            cand("http://a/y", 5),
+        ])
+        .await
+        .expect("push");
+        // Leasing a/1 reads a/x and a/y ahead into memory.
+        let first = f.lease(&g).await.expect("lease").expect("some");
+        assert_eq!(first.url.as_str(), "http://a/1");
+        let got = f.push(vec![cand("http://a/x", 2)]).await.expect("push");
+        assert_eq!(got, vec![Admission::Duplicate]);
+        let x = f.lease(&g).await.expect("lease").expect("some");
+        assert_eq!((x.url.as_str(), x.depth), ("http://a/x", 2));
+    }
+    // After a restart (nothing committed), on disk.
+    let (f, _) = open(dir.path(), unlimited());
+    f.push(vec![cand("http://a/y", 1), cand("http://a/y", 3)])
+        .await
+        .expect("push");
+    let mut depths = Vec::new();
+    while let Some(l) = f.lease(&g).await.expect("lease") {
+        depths.push((l.url.to_string(), l.depth));
+        f.complete(l, Done::Fetched).await.expect("complete");
+    }
+    assert_eq!(
+        depths,
+        [("http://a/1", 0), ("http://a/x", 2), ("http://a/y", 1)].map(|(u, d)| (u.to_string(), d))
+    );
 }
 
 #[tokio::test]
