@@ -10,18 +10,18 @@
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Instant;
 
 use async_trait::async_trait;
 use tokio::sync::Notify;
 use url::Url;
 
-use super::packed::{PackedQueue, Referrers};
+use super::lease::{Next, Turn, idle, stopped, wait_for_lease, walk_ring};
+use super::packed::{PackedQueue, Referrers, pack_depth, unpack_depth};
 use super::{
-    Admission, Candidate, Done, Frontier, FrontierError, FrontierStats, Lease, Limits, UrlKind,
+    Admission, Candidate, Done, Frontier, FrontierError, FrontierStats, Lease, LeaseId, Limits,
     canon,
 };
-use crate::gate::{HostGate, Wait};
+use crate::gate::HostGate;
 
 /// Passes a fingerprint through as its own hash.
 #[derive(Default)]
@@ -39,27 +39,6 @@ impl Hasher for IdentityHasher {
     fn write_u64(&mut self, n: u64) {
         self.0 = n;
     }
-}
-
-/// Depths above 2^31 are not reachable in practice; the top bit of the
-/// stored depth marks a sitemap.
-const SITEMAP_BIT: u32 = 1 << 31;
-
-fn pack_depth(depth: u32, kind: UrlKind) -> u32 {
-    let depth = depth.min(SITEMAP_BIT - 1);
-    match kind {
-        UrlKind::Page => depth,
-        UrlKind::Sitemap => depth | SITEMAP_BIT,
-    }
-}
-
-fn unpack_depth(packed: u32) -> (u32, UrlKind) {
-    let kind = if packed & SITEMAP_BIT == 0 {
-        UrlKind::Page
-    } else {
-        UrlKind::Sitemap
-    };
-    (packed & !SITEMAP_BIT, kind)
 }
 
 type SeenSet = HashSet<u64, BuildHasherDefault<IdentityHasher>>;
@@ -83,14 +62,9 @@ struct State {
     leased: u64,
     /// Leases handed out that count against `max_pages`.
     budget_used: u64,
+    /// Numbers the leases; nothing is committed, so they only tell leases apart.
+    next_lease: u64,
     closed: bool,
-}
-
-enum Next {
-    Lease(Lease),
-    Finished,
-    /// Nothing is ready; wait for a change, or until this instant at the latest.
-    Wait(Option<Instant>),
 }
 
 pub struct MemoryFrontier {
@@ -151,71 +125,59 @@ impl MemoryFrontier {
 
     fn next(&self, gate: &dyn HostGate) -> Next {
         let mut st = self.lock();
-        if st.closed {
-            return Next::Finished;
+        if let Some(stop) = stopped(st.closed, self.limits, st.budget_used, st.leased) {
+            return stop;
         }
-        if self
-            .limits
-            .max_pages
-            .is_some_and(|max| st.budget_used >= max)
-        {
-            // Leases in flight may still give their place back.
-            return if st.leased == 0 {
-                Next::Finished
-            } else {
-                Next::Wait(None)
-            };
+        let st = &mut *st;
+        let mut ring = std::mem::take(&mut st.ring);
+        let walked = walk_ring(&mut ring, |idx| {
+            Ok::<_, std::convert::Infallible>(Self::turn(st, gate, idx))
+        });
+        st.ring = ring;
+        match walked {
+            Ok(Ok(lease)) => Next::Lease(lease),
+            Ok(Err(earliest)) => idle(st.queued, st.leased, earliest),
+            Err(never) => match never {},
         }
-        let mut earliest: Option<Instant> = None;
-        for _ in 0..st.ring.len() {
-            let Some(idx) = st.ring.pop_front() else {
-                break;
-            };
-            let origin = st.origins[idx].origin.clone();
-            match gate.try_start(&origin) {
-                Ok(permit) => {
-                    let q = &mut st.origins[idx];
-                    let Some((depth, referrer, path)) = q.urls.pop() else {
-                        q.in_ring = false;
-                        continue;
-                    };
-                    if q.urls.is_empty() {
-                        q.in_ring = false;
-                    } else {
-                        st.ring.push_back(idx);
-                    }
-                    st.queued -= 1;
-                    let referrer = st.referrers.release(referrer);
-                    let Ok(url) = Url::parse(&format!("{origin}{path}")) else {
-                        // Stored strings come from parsed URLs; an entry that
-                        // fails to parse again is dropped rather than leased.
-                        continue;
-                    };
-                    st.leased += 1;
-                    st.budget_used += 1;
-                    let (depth, kind) = unpack_depth(depth);
-                    return Next::Lease(Lease {
-                        url,
-                        kind,
-                        origin: origin.to_string(),
-                        depth,
-                        referrer,
-                        permit,
-                    });
-                }
-                Err(wait) => {
-                    st.ring.push_back(idx);
-                    if let Wait::Until(t) = wait {
-                        earliest = Some(earliest.map_or(t, |e| e.min(t)));
-                    }
-                }
-            }
-        }
-        if st.queued == 0 && st.leased == 0 {
-            Next::Finished
-        } else {
-            Next::Wait(earliest)
-        }
+    }
+
+    fn turn(st: &mut State, gate: &dyn HostGate, idx: usize) -> Turn {
+        let origin = st.origins[idx].origin.clone();
+        let permit = match gate.try_start(&origin) {
+            Ok(permit) => permit,
+            Err(wait) => return Turn::NotReady(wait),
+        };
+        let q = &mut st.origins[idx];
+        let Some((depth, referrer, path)) = q.urls.pop() else {
+            q.in_ring = false;
+            return Turn::Skipped { more: false };
+        };
+        let more = !q.urls.is_empty();
+        q.in_ring = more;
+        st.queued -= 1;
+        let referrer = st.referrers.release(referrer);
+        let Ok(url) = Url::parse(&format!("{origin}{path}")) else {
+            // Stored strings come from parsed URLs; an entry that
+            // fails to parse again is dropped rather than leased.
+            return Turn::Skipped { more };
+        };
+        st.leased += 1;
+        st.budget_used += 1;
+        st.next_lease += 1;
+        let (depth, kind) = unpack_depth(depth);
+        let lease = Lease {
+            url,
+            kind,
+            origin: origin.to_string(),
+            depth,
+            referrer,
+            permit,
+            id: LeaseId {
+                origin: u32::try_from(idx).unwrap_or(u32::MAX),
+                seq: st.next_lease,
+            },
+        };
+        Turn::Leased { lease, more }
     }
 }
 
@@ -232,22 +194,7 @@ impl Frontier for MemoryFrontier {
     }
 
     async fn lease(&self, gate: &dyn HostGate) -> Result<Option<Lease>, FrontierError> {
-        loop {
-            let notified = self.changed.notified();
-            tokio::pin!(notified);
-            notified.as_mut().enable();
-            match self.next(gate) {
-                Next::Lease(l) => return Ok(Some(l)),
-                Next::Finished => return Ok(None),
-                Next::Wait(Some(t)) => {
-                    tokio::select! {
-                        () = &mut notified => {}
-                        () = tokio::time::sleep_until(t.into()) => {}
-                    }
-                }
-                Next::Wait(None) => notified.await,
-            }
-        }
+        wait_for_lease(&self.changed, || Ok(self.next(gate))).await
     }
 
     async fn complete(&self, lease: Lease, done: Done) -> Result<(), FrontierError> {
@@ -305,181 +252,25 @@ impl Frontier for MemoryFrontier {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::HashMap;
-    use std::time::Duration;
+    use super::MemoryFrontier;
+    use crate::frontier::Limits;
+    use crate::frontier::behaviour::Fixture;
 
-    use super::*;
-    use crate::gate::HostPermit;
-
-    /// Lets each origin have at most `cap` leases out; `blocked` origins wait.
-    struct CapGate {
-        cap: usize,
-        blocked: Vec<String>,
-        out: Arc<Mutex<HashMap<String, usize>>>,
+    fn make(limits: Limits) -> Fixture {
+        Fixture::new(std::sync::Arc::new(MemoryFrontier::new(limits)))
     }
 
-    struct Slot(String, Arc<Mutex<HashMap<String, usize>>>);
-    impl Drop for Slot {
-        fn drop(&mut self) {
-            if let Ok(mut m) = self.1.lock()
-                && let Some(n) = m.get_mut(&self.0)
-            {
-                *n -= 1;
-            }
-        }
-    }
-
-    impl HostGate for CapGate {
-        fn try_start(&self, origin: &str) -> Result<HostPermit, Wait> {
-            if self.blocked.iter().any(|b| b == origin) {
-                return Err(Wait::Until(Instant::now() + Duration::from_secs(3600)));
-            }
-            let mut m = self.out.lock().expect("lock");
-            let n = m.entry(origin.to_string()).or_default();
-            if *n >= self.cap {
-                return Err(Wait::Busy);
-            }
-            *n += 1;
-            Ok(HostPermit::new(Slot(origin.to_string(), self.out.clone())))
-        }
-    }
-
-    fn gate(cap: usize, blocked: &[&str]) -> CapGate {
-        CapGate {
-            cap,
-            blocked: blocked.iter().map(|s| s.to_string()).collect(),
-            out: Arc::default(),
-        }
-    }
-
-    fn cand(s: &str, depth: u32) -> Candidate {
-        Candidate {
-            url: Url::parse(s).expect("test URL"),
-            kind: UrlKind::Page,
-            depth,
-            referrer: None,
-        }
-    }
-
-    fn unlimited() -> Limits {
-        Limits {
-            max_pages: None,
-            max_depth: None,
-        }
-    }
+    crate::frontier::behaviour::tests!(make);
 
     #[tokio::test]
-    async fn duplicates_and_depth_are_reported_per_candidate() {
-        let f = MemoryFrontier::new(Limits {
+    async fn a_url_refused_for_depth_stays_refused() {
+        let f = make(Limits {
             max_pages: None,
             max_depth: Some(1),
         });
-        let got = f
-            .push(vec![
-                cand("http://a/1", 0),
-                cand("http://a/1", 0),
-                cand("http://a/2", 2),
-                cand("http://a/3", 1),
-            ])
-            .await
-            .expect("push");
-        use Admission::*;
-        assert_eq!(got, vec![Queued, Duplicate, MaxDepth, Queued]);
-        assert_eq!(f.stats().queued, 2);
-    }
-
-    #[tokio::test]
-    async fn max_pages_counts_fetches_and_unfetched_leases_give_back() {
-        let f = MemoryFrontier::new(Limits {
-            max_pages: Some(2),
-            max_depth: None,
-        });
-        let urls = ["http://a/1", "http://a/2", "http://a/3", "http://a/4"];
-        f.push(urls.iter().map(|u| cand(u, 0)).collect())
-            .await
-            .expect("push");
-        let g = gate(8, &[]);
-        let first = f.lease(&g).await.expect("lease").expect("some");
-        f.complete(first, Done::NotFetched).await.expect("complete");
-        for _ in 0..2 {
-            let l = f.lease(&g).await.expect("lease").expect("budget left");
-            f.complete(l, Done::Fetched).await.expect("complete");
-        }
-        assert!(
-            f.lease(&g).await.expect("lease").is_none(),
-            "two fetched: done"
-        );
-        let left = f.drain().await.expect("drain");
-        assert_eq!(left.len(), 1);
-        assert_eq!(left[0].url.as_str(), "http://a/4");
-        assert_eq!(f.stats().queued, 0);
-    }
-
-    #[tokio::test]
-    async fn a_blocked_origin_does_not_hold_up_others() {
-        let f = MemoryFrontier::new(unlimited());
-        f.push(vec![
-            cand("http://slow/1", 0),
-            cand("http://slow/2", 0),
-            cand("http://fast/1", 0),
-        ])
-        .await
-        .expect("push");
-        let g = gate(8, &["http://slow:80"]);
-        let l = f.lease(&g).await.expect("lease").expect("some");
-        assert_eq!(l.url.as_str(), "http://fast/1");
-    }
-
-    #[tokio::test]
-    async fn per_origin_cap_then_release_on_complete() {
-        let f = MemoryFrontier::new(unlimited());
-        f.push(vec![cand("http://a/1", 0), cand("http://a/2", 0)])
-            .await
-            .expect("push");
-        let g = gate(1, &[]);
-        let first = f.lease(&g).await.expect("lease").expect("some");
-        // The second lease must wait for the first to complete.
-        let waiting = tokio::time::timeout(Duration::from_millis(50), f.lease(&g)).await;
-        assert!(waiting.is_err(), "second lease handed out over the cap");
-        f.complete(first, Done::Fetched).await.expect("complete");
-        let second = f.lease(&g).await.expect("lease").expect("some");
-        assert_eq!(second.url.as_str(), "http://a/2");
-        f.complete(second, Done::Fetched).await.expect("complete");
-        assert!(
-            f.lease(&g).await.expect("lease").is_none(),
-            "crawl should be over"
-        );
-    }
-
-    #[tokio::test]
-    async fn kind_and_depth_survive_the_queue() {
-        let f = MemoryFrontier::new(unlimited());
-        let mut sitemap = cand("http://a/sitemap.xml", 7);
-        sitemap.kind = UrlKind::Sitemap;
-        f.push(vec![sitemap, cand("http://a/page", 3)])
-            .await
-            .expect("push");
-        let g = gate(8, &[]);
-        let first = f.lease(&g).await.expect("lease").expect("some");
-        assert_eq!((first.kind, first.depth), (UrlKind::Sitemap, 7));
-        let second = f.lease(&g).await.expect("lease").expect("some");
-        assert_eq!((second.kind, second.depth), (UrlKind::Page, 3));
-    }
-
-    #[tokio::test]
-    async fn close_ends_waiting_leases() {
-        let f = Arc::new(MemoryFrontier::new(unlimited()));
-        f.push(vec![cand("http://a/1", 0)]).await.expect("push");
-        let g = Arc::new(gate(8, &["http://a:80"]));
-        let (f2, g2) = (f.clone(), g.clone());
-        let waiter = tokio::spawn(async move { f2.lease(g2.as_ref()).await });
-        tokio::time::sleep(Duration::from_millis(20)).await;
-        f.close();
-        let got = tokio::time::timeout(Duration::from_secs(1), waiter)
-            .await
-            .expect("lease returned")
-            .expect("task")
-            .expect("lease");
-        assert!(got.is_none());
+        use crate::frontier::Admission::*;
+        let got = f.push_urls(&[("http://a/x", 2), ("http://a/x", 1)]).await;
+        assert_eq!(got, vec![MaxDepth, Duplicate]);
+        assert_eq!(f.frontier.stats().queued, 0);
     }
 }

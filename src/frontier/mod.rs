@@ -2,13 +2,20 @@
 //! per-origin queues so that a slow or rate-limited origin never holds up
 //! the others.
 //!
-//! One trait, several stores: in memory (here), and later an embedded
-//! on-disk store and Redis. URLs are *leased*: a lease is handed out when the
-//! origin's gate allows a request, and completed once the page's record and
-//! its discovered links are handed on. A lease that is never completed is
-//! still counted as in flight, so the crawl does not end early.
+//! One trait, several stores: in memory (`memory.rs`), an embedded on-disk
+//! store for resumable crawls (`disk/`), and later Redis. URLs are
+//! *leased*: a lease is handed out when the origin's gate allows a request,
+//! and completed once the page's record and its discovered links are handed
+//! on. A lease that is never completed is still counted as in flight, so
+//! the crawl does not end early. A store that survives the process also
+//! wants the lease *committed* once its record is durably in the output
+//! ([`Frontier::commit`]); until then a crash hands the URL out again.
 
+#[cfg(test)]
+mod behaviour;
 pub mod canon;
+pub mod disk;
+mod lease;
 pub mod memory;
 mod packed;
 
@@ -20,6 +27,7 @@ use url::Url;
 use crate::gate::{HostGate, HostPermit};
 
 pub use canon::{Fingerprint, QueryPolicy, canonicalize, fingerprint};
+pub use disk::{DiskFrontier, Resume};
 pub use memory::MemoryFrontier;
 
 /// What a queued URL is fetched as.
@@ -58,7 +66,16 @@ pub enum Done {
     NotFetched,
 }
 
-/// A URL handed out for fetching. Hand it back with [`Frontier::complete`].
+/// Names a lease for [`Frontier::commit`]; it stays valid after the lease
+/// itself is completed and dropped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct LeaseId {
+    origin: u32,
+    seq: u64,
+}
+
+/// A URL handed out for fetching. Hand it back with [`Frontier::complete`],
+/// and once its record is durably written, [`Frontier::commit`] its `id`.
 #[derive(Debug)]
 pub struct Lease {
     pub url: Url,
@@ -68,6 +85,7 @@ pub struct Lease {
     pub referrer: Option<Arc<str>>,
     /// Keeps the origin's concurrency slot until the lease is completed.
     pub permit: HostPermit,
+    pub id: LeaseId,
 }
 
 /// Limits the frontier enforces when admitting URLs.
@@ -106,6 +124,22 @@ pub trait Frontier: Send + Sync {
 
     /// The leased URL is finished; its links were pushed before this call.
     async fn complete(&self, lease: Lease, done: Done) -> Result<(), FrontierError>;
+
+    /// Marks `done` leases as finished for good, together with `positions`
+    /// (opaque to the frontier: the caller's output file lengths after
+    /// these leases' records were flushed), in one durable transaction that
+    /// also makes every earlier push durable. Call it for every lease,
+    /// fetched or not, in batches (say every 64 records), whether or not
+    /// `complete` was called yet. A frontier that does not outlive the
+    /// process has nothing to make durable.
+    async fn commit(
+        &self,
+        done: &[(LeaseId, Done)],
+        positions: &[u8],
+    ) -> Result<(), FrontierError> {
+        let _ = (done, positions);
+        Ok(())
+    }
 
     /// Removes and returns the URLs still queued: what `max_pages` or an
     /// interruption left unfetched, for the report.

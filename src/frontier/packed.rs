@@ -8,6 +8,35 @@
 use std::collections::VecDeque;
 use std::sync::Arc;
 
+use super::UrlKind;
+
+/// Depths above 2^31 are not reachable in practice; the top bit of the
+/// stored depth marks a sitemap.
+pub const SITEMAP_BIT: u32 = 1 << 31;
+
+/// A queued URL's depth and kind in one word.
+pub fn pack_depth(depth: u32, kind: UrlKind) -> u32 {
+    let depth = depth.min(SITEMAP_BIT - 1);
+    match kind {
+        UrlKind::Page => depth,
+        UrlKind::Sitemap => depth | SITEMAP_BIT,
+    }
+}
+
+/// `packed` with its depth replaced, its kind kept.
+pub fn with_depth(packed: u32, depth: u32) -> u32 {
+    (packed & SITEMAP_BIT) | depth.min(SITEMAP_BIT - 1)
+}
+
+pub fn unpack_depth(packed: u32) -> (u32, UrlKind) {
+    let kind = if packed & SITEMAP_BIT == 0 {
+        UrlKind::Page
+    } else {
+        UrlKind::Sitemap
+    };
+    (packed & !SITEMAP_BIT, kind)
+}
+
 const NO_REFERRER: u32 = u32::MAX;
 const HEADER: usize = 12;
 
