@@ -6,10 +6,14 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use serde::Deserialize;
 
+use crate::help;
+use crate::net::args::TOOLS_EXIT_CODES;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "collector",
-    version,
+    // `0.1.0 (commit date)` from build.rs.
+    version = env!("COLLECTOR_LONG_VERSION"),
     about = "A concurrent HTTP crawler and data collector"
 )]
 pub struct Cli {
