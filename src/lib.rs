@@ -12,7 +12,8 @@
 //! `preview` reports one such visit for `collector fetch`. Stages do
 //! not import each other: `gate` is the contract between the frontier and
 //! politeness, `record` the output contract. `net` holds the small network
-//! tools (TCP, UDP, RFC 867 daytime).
+//! tools (TCP, UDP, RFC 867 daytime); `shell` the completion scripts and
+//! the man page, `help` the exit codes that end each command's `--help`.
 
 pub mod api;
 pub mod cli;
@@ -23,6 +24,7 @@ pub mod extract;
 pub mod fetch;
 pub mod frontier;
 pub mod gate;
+pub mod help;
 pub mod net;
 pub mod politeness;
 pub mod preview;
@@ -32,6 +34,7 @@ pub mod rules;
 pub mod scope;
 pub mod seeds;
 pub mod settings;
+pub mod shell;
 pub mod shutdown;
 pub mod sink;
 pub mod sitemap;

@@ -10,7 +10,7 @@ use tokio_util::sync::CancellationToken;
 use collector::cli::{Cli, Command};
 use collector::record::Summary;
 use collector::sink::Target;
-use collector::{api, crawl, demo, net, preview, progress, settings, shutdown};
+use collector::{api, crawl, demo, net, preview, progress, settings, shell, shutdown};
 
 const FAILED: u8 = 1;
 const BAD_INPUT: u8 = 2;
@@ -65,6 +65,25 @@ async fn run(command: Command, stop: CancellationToken) -> ExitCode {
         Command::Tcp(c) => finish_tool(net::run_tcp(c, stop).await),
         Command::Udp(c) => finish_tool(net::run_udp(c, stop).await),
         Command::Daytime(c) => finish_tool(net::run_daytime(c, stop).await),
+        Command::Completions(args) => print(|out| shell::write_completions(args.shell, out)),
+        Command::Man(args) => match shell::man_page(&args.command) {
+            Ok(page) => print(|out| page.render(out)),
+            Err(e) => {
+                eprintln!("collector: {e}");
+                ExitCode::from(BAD_INPUT)
+            }
+        },
+    }
+}
+
+/// `collector completions` and `collector man`: write to standard output.
+fn print(write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>) -> ExitCode {
+    match write(&mut std::io::stdout().lock()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("collector: could not write to standard output: {e}");
+            ExitCode::from(FAILED)
+        }
     }
 }
 
