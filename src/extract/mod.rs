@@ -8,8 +8,8 @@
 //! ```
 
 mod charset;
-#[cfg(test)]
-mod differential;
+#[doc(hidden)]
+pub mod differential;
 mod dom;
 mod entities;
 mod fields;
