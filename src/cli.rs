@@ -3,10 +3,13 @@
 
 use clap::{Parser, Subcommand};
 
+use crate::help;
+use crate::net::args::TOOLS_EXIT_CODES;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "collector",
-    version,
+    version = env!("COLLECTOR_LONG_VERSION"),
     about = "A concurrent HTTP crawler and data collector"
 )]
 pub struct Cli {
@@ -17,20 +20,30 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Crawl websites from a file of seed URLs and write one JSON record per page
+    #[command(after_help = help::CRAWL_EXIT_CODES)]
     Crawl(Box<crate::crawl::options::CrawlArgs>),
     /// Fetch one page with the crawl's settings and print, as JSON, what a crawl would do with it
+    #[command(after_help = help::FETCH_EXIT_CODES)]
     Fetch(Box<crate::crawl::options::FetchArgs>),
     /// Pull every page of a paginated JSON API into a JSONL file
+    #[command(after_help = help::API_EXIT_CODES)]
     Api(Box<crate::api::options::ApiArgs>),
     /// Serve a small built-in site on 127.0.0.1 and crawl it into output/demo/
+    #[command(after_help = help::DEMO_EXIT_CODES)]
     Demo(crate::crawl::demo::DemoArgs),
     /// TCP tools: serve, send, check
-    #[command(subcommand)]
+    #[command(subcommand, after_help = TOOLS_EXIT_CODES)]
     Tcp(crate::net::TcpCommand),
     /// UDP tools: serve, send
-    #[command(subcommand)]
+    #[command(subcommand, after_help = TOOLS_EXIT_CODES)]
     Udp(crate::net::UdpCommand),
     /// RFC 867 daytime: serve, get
-    #[command(subcommand)]
+    #[command(subcommand, after_help = TOOLS_EXIT_CODES)]
     Daytime(crate::net::DaytimeCommand),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish)
+    #[command(after_help = help::PRINT_EXIT_CODES)]
+    Completions(crate::shell::CompletionsArgs),
+    /// Print the man page (roff) of collector or of one command: `collector man crawl | man -l -`
+    #[command(after_help = help::PRINT_EXIT_CODES)]
+    Man(crate::shell::ManArgs),
 }

@@ -30,6 +30,8 @@ pub mod fetch;
 pub mod frontier;
 /// The contract between frontier and politeness: may an origin start a request now.
 pub mod gate;
+/// The exit codes that end each command's `--help`.
+pub mod help;
 /// The TCP, UDP and RFC 867 daytime tools.
 pub mod net;
 /// How a command ended; only `main` maps it to an exit code.
@@ -40,6 +42,8 @@ pub mod politeness;
 pub mod record;
 /// Extraction rule sets: their spec and compilation.
 pub mod rules;
+/// Shell completion scripts and man pages, generated from the command line.
+pub mod shell;
 /// SIGINT and SIGTERM: the first stops the run cleanly, the second at once.
 pub mod shutdown;
 /// Output formats (JSONL, JSON, CSV, WARC), atomic files.

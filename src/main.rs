@@ -13,7 +13,7 @@ use collector::outcome::Outcome;
 use collector::record::Summary;
 use collector::shutdown::Signals;
 use collector::sink::Target;
-use collector::{api, crawl, net};
+use collector::{api, crawl, net, shell};
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -68,6 +68,25 @@ async fn run(command: Command, stop: CancellationToken) -> Outcome {
         Command::Tcp(c) => finish_tool(net::run_tcp(c, stop).await),
         Command::Udp(c) => finish_tool(net::run_udp(c, stop).await),
         Command::Daytime(c) => finish_tool(net::run_daytime(c, stop).await),
+        Command::Completions(args) => print(|out| shell::write_completions(args.shell, out)),
+        Command::Man(args) => match shell::man_page(&args.command) {
+            Ok(page) => print(|out| page.render(out)),
+            Err(e) => {
+                eprintln!("collector: {e}");
+                Outcome::BadInput
+            }
+        },
+    }
+}
+
+/// `collector completions` and `collector man`: write to standard output.
+fn print(write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>) -> Outcome {
+    match write(&mut std::io::stdout().lock()) {
+        Ok(()) => Outcome::Done,
+        Err(e) => {
+            eprintln!("collector: could not write to standard output: {e}");
+            Outcome::Failed
+        }
     }
 }
 

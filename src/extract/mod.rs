@@ -9,8 +9,8 @@
 
 mod apply;
 mod charset;
-#[cfg(test)]
-mod differential;
+#[doc(hidden)]
+pub mod differential;
 mod dom;
 mod entities;
 mod fields;

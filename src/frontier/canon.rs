@@ -61,6 +61,19 @@ fn hex_value(b: u8) -> Option<u8> {
     }
 }
 
+/// Whether writing `decoded` after `out` would complete an escape that was
+/// not one: after a stray `%` (`%%34` would give `%4`) or a stray `%X`
+/// (`%2%64` would give `%2d`, which the next pass decodes to `-`). Such an
+/// escape stays, so canonicalising twice gives the same URL.
+fn completes_escape(tail: &[u8], decoded: u8) -> bool {
+    decoded.is_ascii_hexdigit()
+        && match tail {
+            [.., b'%'] => true,
+            [.., b'%', x] => x.is_ascii_hexdigit(),
+            _ => false,
+        }
+}
+
 /// Decodes escaped unreserved characters and upper-cases the hex digits of
 /// the escapes that stay; `None` when the path is already normal.
 fn normalize_percent(path: &str) -> Option<String> {
@@ -87,7 +100,7 @@ pub(crate) fn normalize_escapes(input: &[u8], escape: impl Fn(u8) -> bool) -> Op
             && let (Some(hi), Some(lo)) = (hex_value(h), hex_value(l))
         {
             let decoded = hi * 16 + lo;
-            if is_unreserved(decoded) {
+            if is_unreserved(decoded) && !completes_escape(&out, decoded) {
                 out.push(decoded);
                 changed = true;
             } else {
@@ -143,6 +156,21 @@ mod tests {
         assert_eq!(canon("http://h/%e2%82%ac"), "http://h/%E2%82%AC");
         assert_eq!(canon("http://h/100%"), "http://h/100%");
         assert_eq!(canon("http://h/%zz"), "http://h/%zz");
+    }
+
+    #[test]
+    fn an_escape_decoded_next_to_a_stray_percent_stays_escaped() {
+        // Found by fuzz/fuzz_targets/canon.rs: `%64` decoded to `d` after the
+        // stray `%2` made `%2d`, which the next canonicalisation decoded to
+        // `-`: two passes gave two URLs (and two fingerprints).
+        let once = canon("http://example.com/dir/43/%6E%2%64E%2E/|h.xe?a");
+        assert_eq!(once, "http://example.com/dir/43/n%2%64E./|h.xe?a");
+        assert_eq!(canon(&once), once);
+        for stray in ["http://h/%%34%31", "http://h/%4%31", "http://h/a%%2d"] {
+            let once = canon(stray);
+            assert_eq!(canon(&once), once, "{stray}");
+        }
+        assert_eq!(canon("http://h/%%34%31"), "http://h/%%341");
     }
 
     #[test]

@@ -16,13 +16,61 @@ use super::daytime::DAYTIME_PORT;
 /// inside what timers can represent.
 const MAX_SECONDS: f64 = 365.0 * 24.0 * 3600.0;
 
+/// The closing section of `collector tcp|udp|daytime --help`.
+pub const TOOLS_EXIT_CODES: &str = "\
+Exit codes:
+  0    ok (a server stopped by Ctrl-C included)
+  1    failed (refused, no answer, timeout, a port not open)
+  2    bad input (invalid address, unusable --bind, message too large)
+  130  a client interrupted by Ctrl-C";
+
+const SERVE_EXIT_CODES: &str = "\
+Exit codes:
+  0    stopped by Ctrl-C (open connections finish first)
+  1    failed while serving
+  2    bad input: an invalid or unusable --bind (taken, refused, not an
+       address of this host), bad flags";
+
+const TCP_SEND_EXIT_CODES: &str = "\
+Exit codes:
+  0    sent, and the server closed the connection
+  1    failed: refused, unresolved, connect timeout, or the server silent
+       for --timeout
+  2    bad input: an invalid address, bad flags
+  130  interrupted by Ctrl-C";
+
+const TCP_CHECK_EXIT_CODES: &str = "\
+Exit codes:
+  0    every address is open
+  1    some address is closed, timed out, failed or did not resolve
+  2    bad input: an invalid address, bad flags
+  130  interrupted by Ctrl-C";
+
+const UDP_SEND_EXIT_CODES: &str = "\
+Exit codes:
+  0    an answer came and was printed
+  1    failed: no answer after the retries, unresolved
+  2    bad input: an invalid address, a message larger than one datagram,
+       bad flags
+  130  interrupted by Ctrl-C";
+
+const DAYTIME_GET_EXIT_CODES: &str = "\
+Exit codes:
+  0    an answer came and was printed
+  1    failed: refused, unresolved, no answer in time
+  2    bad input: an invalid address, bad flags
+  130  interrupted by Ctrl-C";
+
 #[derive(Debug, Clone, Subcommand)]
 pub enum TcpCommand {
     /// Run a TCP server that echoes, sends a fixed reply, or discards
+    #[command(after_help = SERVE_EXIT_CODES)]
     Serve(TcpServeArgs),
     /// Connect, send MESSAGE (or standard input), print the reply
+    #[command(after_help = TCP_SEND_EXIT_CODES)]
     Send(TcpSendArgs),
     /// Print whether TCP ports are open; exit 0 only if all are
+    #[command(after_help = TCP_CHECK_EXIT_CODES)]
     Check(TcpCheckArgs),
 }
 
@@ -107,8 +155,10 @@ pub struct TcpCheckArgs {
 #[derive(Debug, Clone, Subcommand)]
 pub enum UdpCommand {
     /// Run a UDP server that answers each datagram (echo or a fixed reply)
+    #[command(after_help = SERVE_EXIT_CODES)]
     Serve(UdpServeArgs),
     /// Send one datagram, print the answer; send again when none comes
+    #[command(after_help = UDP_SEND_EXIT_CODES)]
     Send(UdpSendArgs),
 }
 
@@ -161,8 +211,10 @@ pub struct UdpSendArgs {
 #[derive(Debug, Clone, Subcommand)]
 pub enum DaytimeCommand {
     /// Run an RFC 867 daytime server over TCP and UDP
+    #[command(after_help = SERVE_EXIT_CODES)]
     Serve(DaytimeServeArgs),
     /// Ask a daytime server for the time and print its answer
+    #[command(after_help = DAYTIME_GET_EXIT_CODES)]
     Get(DaytimeGetArgs),
 }
 

@@ -87,7 +87,9 @@ impl RobotsRules {
             Self::Rules(r) => r
                 .delay
                 .filter(|d| d.is_finite() && *d > 0.0)
-                .map(|d| Duration::from_secs_f64(f64::from(d))),
+                // `Crawl-delay: 1e30` is a finite f32 beyond what a Duration
+                // holds (from_secs_f64 would panic); `--max-wait` caps it.
+                .map(|d| Duration::try_from_secs_f64(f64::from(d)).unwrap_or(Duration::MAX)),
             _ => None,
         }
     }
@@ -357,6 +359,13 @@ mod tests {
             ]
         );
         assert!(RobotsRules::AllowAll.sitemap_urls(&base).is_empty());
+    }
+
+    #[test]
+    fn a_crawl_delay_too_large_for_a_duration_does_not_panic() {
+        let txt = b"User-agent: *\nCrawl-delay: 1e30\n";
+        let r = RobotsRules::from_response(&RobotsResponse::Body(txt.to_vec()), "collector");
+        assert_eq!(r.crawl_delay(), Some(Duration::MAX));
     }
 
     #[test]
