@@ -12,39 +12,39 @@
 //! frontier and politeness, `record` the output contract; `crawl` and
 //! `api` wire the stages.
 
-/// `collector api`: options and settings, the pagination core, the pull loop, state, config files.
+// `collector api`: options and settings, the pagination core, the pull loop, state, config files.
 pub mod api;
-/// The top-level command enum; each command's flags live with the command.
+// The top-level command enum; each command's flags live with the command.
 pub mod cli;
-/// Where a setting came from, the merge of layers, TOML tables, shared checks, request options.
+// Where a setting came from, the merge of layers, TOML tables, shared checks, request options.
 pub mod config;
-/// The crawl wing: settings, seeds, scope, one visit, the wiring, progress, `fetch` and `demo`.
+// The crawl wing: settings, seeds, scope, one visit, the wiring, progress, `fetch` and `demo`.
 pub mod crawl;
-/// A page's raw request and response, kept for archival sinks (WARC).
+// A page's raw request and response, kept for archival sinks (WARC).
 pub mod exchange;
-/// Pure extraction: sniffing, charsets, the link scanner, the DOM path for rule sets, sitemaps.
+// Pure extraction: sniffing, charsets, the link scanner, the DOM path for rule sets, sitemaps.
 pub mod extract;
-/// The HTTP client, the one request loop (verdict, retries, redirects), bodies, cookies.
+// The HTTP client, the one request loop (verdict, retries, redirects), bodies, cookies.
 pub mod fetch;
-/// The URLs still to fetch: the `Frontier` trait, the in-memory store, canonical URLs.
+// The URLs still to fetch: the `Frontier` trait, the in-memory store, canonical URLs.
 pub mod frontier;
-/// The contract between frontier and politeness: may an origin start a request now.
+// The contract between frontier and politeness: may an origin start a request now.
 pub mod gate;
-/// The exit codes that end each command's `--help`.
+// The exit codes that end each command's `--help`.
 pub mod help;
-/// The TCP, UDP and RFC 867 daytime tools.
+// The TCP, UDP and RFC 867 daytime tools.
 pub mod net;
-/// How a command ended; only `main` maps it to an exit code.
+// How a command ended; only `main` maps it to an exit code.
 pub mod outcome;
-/// robots.txt, per-origin limits and back-off, origin keys.
+// robots.txt, per-origin limits and back-off, origin keys.
 pub mod politeness;
-/// The output contract: page and skip records, the summary, error kinds.
+// The output contract: page and skip records, the summary, error kinds.
 pub mod record;
-/// Extraction rule sets: their spec and compilation.
+// Extraction rule sets: their spec and compilation.
 pub mod rules;
-/// Shell completion scripts and man pages, generated from the command line.
+// Shell completion scripts and man pages, generated from the command line.
 pub mod shell;
-/// SIGINT and SIGTERM: the first stops the run cleanly, the second at once.
+// SIGINT and SIGTERM: the first stops the run cleanly, the second at once.
 pub mod shutdown;
-/// Output formats (JSONL, JSON, CSV, WARC), atomic files.
+// Output formats (JSONL, JSON, CSV, WARC), atomic files.
 pub mod sink;
