@@ -7,7 +7,7 @@
 use std::io::Write as _;
 use std::sync::LazyLock;
 
-use collector::sitemap::{Entry, SitemapReader};
+use collector::extract::sitemap::{Entry, SitemapReader};
 use libfuzzer_sys::fuzz_target;
 use url::Url;
 
