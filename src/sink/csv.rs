@@ -108,24 +108,11 @@ mod tests {
     use serde_json::json;
 
     fn record(data: Value) -> PageRecord {
+        let url = url::Url::parse("http://127.0.0.1/a").expect("url");
         PageRecord {
-            url: "http://127.0.0.1/a".into(),
-            final_url: "http://127.0.0.1/a".into(),
             status: Some(200),
-            depth: 0,
-            referrer: None,
-            content_type: None,
-            bytes: 0,
-            elapsed_ms: 0,
-            fetched_at: String::new(),
-            title: None,
-            links: 0,
-            retries: 0,
-            redirects: 0,
-            error: None,
-            rule: None,
             data: data.as_object().cloned(),
-            incomplete: None,
+            ..PageRecord::start(&url, 0, None)
         }
     }
 
