@@ -258,10 +258,7 @@ impl Visitor {
                 .map(|base| rules.sitemap_urls(&base))
                 .unwrap_or_default();
             if !found.is_empty() {
-                self.found_sitemaps
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .extend(found);
+                lock(&self.found_sitemaps).extend(found);
             }
         }
         rules.allows(url.as_str())
@@ -269,12 +266,7 @@ impl Visitor {
 
     /// The sitemaps robots.txt files named since the last call.
     pub fn take_sitemaps(&self) -> Vec<Url> {
-        std::mem::take(
-            &mut *self
-                .found_sitemaps
-                .lock()
-                .unwrap_or_else(|e| e.into_inner()),
-        )
+        std::mem::take(&mut *lock(&self.found_sitemaps))
     }
 
     async fn fetch_robots(&self, url: &Url) -> RobotsResponse {
