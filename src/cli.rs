@@ -13,6 +13,12 @@ use crate::net::args::TOOLS_EXIT_CODES;
     about = "A concurrent HTTP crawler and data collector"
 )]
 pub struct Cli {
+    /// More diagnostic logs on stderr: -v for debug, -vv for trace
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// How diagnostic logs are written on stderr
+    #[arg(long, global = true, value_enum, default_value_t)]
+    pub log_format: crate::logging::LogFormat,
     #[command(subcommand)]
     pub command: Command,
 }

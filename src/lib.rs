@@ -32,6 +32,8 @@ pub mod frontier;
 pub mod gate;
 // The exit codes that end each command's `--help`.
 pub mod help;
+// Diagnostic logs on stderr: levels, text or JSON lines.
+pub mod logging;
 // The TCP, UDP and RFC 867 daytime tools.
 pub mod net;
 // How a command ended; only `main` maps it to an exit code.

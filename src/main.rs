@@ -28,6 +28,7 @@ fn main() -> ExitCode {
             return ExitCode::from(outcome.exit_code(false));
         }
     };
+    collector::logging::init(cli.verbose, cli.log_format);
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {

@@ -45,6 +45,17 @@ pub struct CrawlSettings {
     pub grace: Duration,
     /// Extraction rule sets, compiled.
     pub rules: Arc<RuleSets>,
+    /// Where a resumable crawl keeps its frontier (`--state DIR`); `None`
+    /// crawls in memory.
+    pub state: Option<StateDir>,
+}
+
+/// A resumable crawl's state directory.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StateDir {
+    pub dir: PathBuf,
+    /// Start over even if the state holds another crawl (`--fresh`).
+    pub fresh: bool,
 }
 
 /// The flags of `collector crawl` as the top layer.
@@ -253,6 +264,7 @@ pub fn build(layered: &Layered, seeds: Vec<Url>) -> anyhow::Result<CrawlSettings
         progress: run.progress.unwrap_or_default(),
         quiet: run.quiet.unwrap_or(false),
         grace: Duration::from_secs(10),
+        state: None,
         rules,
     })
 }
