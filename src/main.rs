@@ -113,7 +113,11 @@ fn finish(result: anyhow::Result<Summary>, quiet: bool, out: &Target) -> Outcome
         }
         Err(e) => {
             eprintln!("collector: {e:#}");
-            Outcome::Failed
+            if e.downcast_ref::<crawl::state::Refused>().is_some() {
+                Outcome::BadInput
+            } else {
+                Outcome::Failed
+            }
         }
     }
 }

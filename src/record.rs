@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use url::Url;
 
 /// Why a URL produced no usable page. Stable names, written to records.
@@ -173,6 +173,42 @@ impl SkipReason {
     }
 }
 
+/// Counts of skipped URLs by reason, for one page or a whole run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SkipTally([u64; SkipReason::ALL.len()]);
+
+impl SkipTally {
+    pub fn add(&mut self, reason: SkipReason, n: u64) {
+        if let Some(i) = SkipReason::ALL.iter().position(|r| *r == reason) {
+            self.0[i] += n;
+        }
+    }
+
+    pub fn merge(&mut self, other: &SkipTally) {
+        for (a, b) in self.0.iter_mut().zip(other.0) {
+            *a += b;
+        }
+    }
+
+    /// The counts as `summary.json` has them: every reason, by name.
+    pub fn to_map(&self) -> BTreeMap<String, u64> {
+        SkipReason::ALL
+            .iter()
+            .zip(self.0)
+            .map(|(r, n)| (r.as_str().to_string(), n))
+            .collect()
+    }
+
+    /// Back from [`SkipTally::to_map`]; unknown names are ignored.
+    pub fn from_map(map: &BTreeMap<String, u64>) -> Self {
+        let mut tally = Self::default();
+        for reason in SkipReason::ALL {
+            tally.add(reason, map.get(reason.as_str()).copied().unwrap_or(0));
+        }
+        tally
+    }
+}
+
 #[derive(Clone, Debug, Serialize)]
 pub struct SkipRecord {
     pub url: String,
@@ -180,8 +216,10 @@ pub struct SkipRecord {
     pub referrer: Option<Arc<str>>,
 }
 
-/// `summary.json`: what the run did, for people and for scripts.
-#[derive(Clone, Debug, Default, Serialize)]
+/// `summary.json`: what the run did, for people and for scripts. A
+/// resumable crawl also keeps it with each checkpoint, to count on from.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Summary {
     pub started_at: String,
     pub finished_at: String,

@@ -11,6 +11,7 @@ pub mod run;
 pub mod scope;
 pub mod seeds;
 pub mod settings;
+pub mod state;
 pub mod visit;
 
 pub use run::run;

@@ -20,6 +20,13 @@ pub struct CrawlArgs {
     /// TOML file with crawl options; flags given here win over it
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// Keep the crawl's frontier and checkpoints in DIR, so that the same
+    /// command run again resumes it after a crash or Ctrl-C [default output: DIR]
+    #[arg(long, value_name = "DIR")]
+    pub state: Option<PathBuf>,
+    /// With --state: start the crawl over, even if DIR holds another one
+    #[arg(long, requires = "state")]
+    pub fresh: bool,
     #[command(flatten)]
     pub run: RunFlags,
     #[command(flatten)]

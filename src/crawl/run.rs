@@ -2,10 +2,14 @@
 //! visiting tasks, records and skips to the sink thread, new links back to
 //! the frontier. Bounded everywhere: the global concurrency permits bound
 //! the tasks, the sink channel bounds the records in memory.
+//!
+//! With `--state DIR` the frontier is on disk (`state.rs`) and the sink
+//! thread commits each lease once its record is durably written, so a run
+//! killed at any moment resumes where its output ends.
 
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use anyhow::Context as _;
@@ -15,8 +19,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::crawl::progress::{self, Counters};
 use crate::crawl::settings::CrawlSettings;
+use crate::crawl::state;
 use crate::crawl::visit::Visitor;
-use crate::exchange::Exchange;
 use crate::extract::ExtractOptions;
 use crate::fetch::Fetcher;
 use crate::frontier::{
@@ -24,29 +28,19 @@ use crate::frontier::{
 };
 use crate::politeness::{OriginLimiter, RobotsCache};
 use crate::record::{SkipReason, SkipRecord, Summary};
-use crate::sink::{self, Format, SinkMsg, Target, jsonl::JsonlWriter, part_file};
+use crate::sink::commit::Committer;
+use crate::sink::{
+    self, Format, SKIPPED_FILE, Target, Visited, Writers, jsonl::JsonlWriter, part_file,
+};
 
 /// Records waiting for the sink thread; beyond this, visiting tasks wait.
 const SINK_QUEUE: usize = 1024;
 
-/// Counts of URLs found but not fetched, by reason.
-#[derive(Default)]
-struct SkipCounts([AtomicU64; SkipReason::ALL.len()]);
-
-impl SkipCounts {
-    fn add(&self, reason: SkipReason, n: u64) {
-        if let Some(i) = SkipReason::ALL.iter().position(|r| *r == reason) {
-            self.0[i].fetch_add(n, Ordering::Relaxed);
-        }
-    }
-}
-
 struct Shared {
     frontier: Arc<dyn Frontier>,
     visitor: Visitor,
-    sink: mpsc::Sender<SinkMsg>,
+    sink: mpsc::Sender<Box<Visited>>,
     counters: Arc<Counters>,
-    skips: SkipCounts,
     log_skipped: bool,
 }
 
@@ -65,22 +59,62 @@ pub async fn run(settings: CrawlSettings, stop: CancellationToken) -> anyhow::Re
         std::fs::create_dir_all(dir)
             .with_context(|| format!("could not create output directory {}", dir.display()))?;
     }
-    let sinks = sink::open(&settings.output).context("could not create the output")?;
+    let (frontier, resume, committer) = match (&settings.state, &out_dir) {
+        (Some(state_dir), Some(dir)) => {
+            let out = std::path::absolute(dir)
+                .with_context(|| format!("output directory {}", dir.display()))?;
+            let opened = state::open(&settings, state_dir, &out)?;
+            if let Some(done) = opened.resume.as_ref().filter(|c| c.complete) {
+                if !settings.quiet {
+                    eprintln!(
+                        "collector: the crawl in --state {} is complete (output in {}); \
+                         --fresh crawls again",
+                        state_dir.dir.display(),
+                        done.out.display()
+                    );
+                }
+                return Ok(done.summary.clone());
+            }
+            let committer = Committer::new(opened.frontier.clone(), out);
+            (opened.frontier, opened.resume, Some(committer))
+        }
+        (Some(_), None) => anyhow::bail!("--state needs an output directory, not standard output"),
+        (None, _) => {
+            let memory: Arc<dyn Frontier> = Arc::new(MemoryFrontier::new(settings.limits));
+            (memory, None, None)
+        }
+    };
+    let files = resume.as_ref().map(|c| &c.files);
+    let sinks = sink::open(&settings.output, files).context("could not create the output")?;
     let skipped_writer = match &out_dir {
-        Some(dir) if settings.log_skipped => Some(JsonlWriter::create(&dir.join("skipped.jsonl"))?),
+        Some(dir) if settings.log_skipped => {
+            let at = files.and_then(|f| f.get(SKIPPED_FILE).copied());
+            Some(JsonlWriter::open(&dir.join(SKIPPED_FILE), at)?)
+        }
         _ => None,
     };
+    let resumed = resume.is_some();
+    let mut base = resume.map(|c| c.summary).unwrap_or_default();
+    // URLs left queued by --max-pages are counted again at this run's end.
+    base.skipped.remove(SkipReason::MaxPages.as_str());
+    let base_pages = base.pages;
     let (tx, rx) = mpsc::channel(SINK_QUEUE);
-    let sink_thread = sink::spawn(sinks, skipped_writer, rx);
+    let sink_thread = sink::spawn(
+        Writers {
+            sinks,
+            skipped: skipped_writer,
+            summary: base,
+            committer,
+        },
+        rx,
+    );
 
     let limiter = Arc::new(OriginLimiter::new(settings.limiter.clone()));
-    let frontier: Arc<dyn Frontier> = Arc::new(MemoryFrontier::new(settings.limits));
     let shared = Arc::new(Shared {
         frontier: frontier.clone(),
         visitor: visitor(&settings, limiter.clone(), stop.clone())?,
         sink: tx,
         counters: Arc::new(Counters::default()),
-        skips: SkipCounts::default(),
         log_skipped: settings.log_skipped,
     });
 
@@ -98,8 +132,13 @@ pub async fn run(settings: CrawlSettings, stop: CancellationToken) -> anyhow::Re
             }
         })
         .collect();
-    push(&shared, seeds).await?;
-    push_sitemaps(&shared, settings.sitemaps.clone()).await?;
+    let mut start = Visited::default();
+    push(&shared, seeds, &mut start).await?;
+    push_sitemaps(&shared, settings.sitemaps.clone(), &mut start).await?;
+    // A resumed crawl's seeds were seen by the run that began it.
+    if !resumed {
+        send(&shared, start).await?;
+    }
 
     let display_done = CancellationToken::new();
     let probe_frontier = frontier.clone();
@@ -160,47 +199,59 @@ pub async fn run(settings: CrawlSettings, stop: CancellationToken) -> anyhow::Re
     }
     display_done.cancel();
     let _ = display.await;
+    let mut left_queued = 0;
     if !interrupted && failure.is_none() {
         // The crawl ended with URLs still queued: --max-pages was reached.
+        let mut end = Visited::default();
         for left in frontier.drain().await? {
+            left_queued += 1;
             skip(
                 &shared,
+                &mut end,
                 left.url.to_string(),
                 SkipReason::MaxPages,
                 left.referrer,
-            )
-            .await;
+            );
         }
+        send(&shared, end).await?;
     }
 
     let hosts = frontier.stats().origins;
-    let Shared { skips, sink, .. } = match Arc::try_unwrap(shared) {
+    let Shared { sink, .. } = match Arc::try_unwrap(shared) {
         Ok(s) => s,
         Err(_) => anyhow::bail!("internal: crawl tasks outlived the crawl"),
     };
     drop(sink);
-    let mut summary = sink_thread
+    let written = sink_thread
         .await
         .context("the output writer crashed")?
         .context("could not write the output")?;
+    let mut summary = written.summary;
     summary.started_at = started_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     summary.finished_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     summary.duration_s = started.elapsed().as_secs_f64();
-    summary.pages_per_s = summary.pages as f64 / summary.duration_s.max(1e-9);
+    summary.pages_per_s =
+        summary.pages.saturating_sub(base_pages) as f64 / summary.duration_s.max(1e-9);
     summary.hosts = hosts;
     summary.interrupted = interrupted;
     summary.tls_verified = settings.fetch.tls.verify;
-    for (i, reason) in SkipReason::ALL.iter().enumerate() {
-        summary.skipped.insert(
-            reason.as_str().to_string(),
-            skips.0[i].load(Ordering::Relaxed),
-        );
-    }
     if let Some(dir) = &out_dir {
         write_summary(dir, &summary)?;
     }
     if let Some(e) = failure {
         return Err(e);
+    }
+    if let (Some(state_dir), Some(mut last)) = (&settings.state, written.checkpoint) {
+        if !interrupted && left_queued == 0 {
+            last.complete = true;
+            last.summary = summary.clone();
+            frontier.commit(&[], &last.to_bytes()).await?;
+        } else if !settings.quiet {
+            eprintln!(
+                "collector: crawl state saved in {}; run the same command again to resume",
+                state_dir.dir.display()
+            );
+        }
     }
     Ok(summary)
 }
@@ -242,18 +293,18 @@ async fn handle(shared: &Shared, lease: Lease) -> anyhow::Result<()> {
         .visitor
         .visit(&lease.url, lease.depth, lease.referrer.clone())
         .await;
+    let mut out = Visited::default();
     for (url, reason) in visit.skipped {
-        skip(shared, url.to_string(), reason, visit.found_on.clone()).await;
+        let found_on = visit.found_on.clone();
+        skip(shared, &mut out, url.to_string(), reason, found_on);
     }
-    shared.skips.add(SkipReason::Nofollow, visit.nofollow);
-    shared.skips.add(SkipReason::Scheme, visit.other_scheme);
-    shared
-        .skips
-        .add(SkipReason::NotSelected, visit.not_selected);
+    out.skips.add(SkipReason::Nofollow, visit.nofollow);
+    out.skips.add(SkipReason::Scheme, visit.other_scheme);
+    out.skips.add(SkipReason::NotSelected, visit.not_selected);
     // Links go into the frontier before the lease completes, so the
     // frontier never looks empty while a page's links are in hand.
     if !visit.links.is_empty() {
-        push(shared, visit.links).await?;
+        push(shared, visit.links, &mut out).await?;
     }
     // Sitemaps named by robots.txt obey scope like every other URL: a
     // mirror's robots.txt must not send the crawl to the public site.
@@ -261,31 +312,38 @@ async fn handle(shared: &Shared, lease: Lease) -> anyhow::Result<()> {
     for url in shared.visitor.take_sitemaps() {
         match shared.visitor.scope.check(&url) {
             Ok(()) => named.push(url),
-            Err(reason) => skip(shared, url.to_string(), reason, None).await,
+            Err(reason) => skip(shared, &mut out, url.to_string(), reason, None),
         }
     }
-    push_sitemaps(shared, named).await?;
-    let Some(record) = visit.record else {
+    push_sitemaps(shared, named, &mut out).await?;
+    let done = match visit.record {
         // robots.txt denied a discovered link: a skip, not a page, and it
         // does not use up --max-pages.
-        let url = lease.url.to_string();
-        skip(
-            shared,
-            url,
-            SkipReason::RobotsDenied,
-            lease.referrer.clone(),
-        )
-        .await;
-        shared.frontier.complete(lease, Done::NotFetched).await?;
-        return Ok(());
+        None => {
+            let url = lease.url.to_string();
+            skip(
+                shared,
+                &mut out,
+                url,
+                SkipReason::RobotsDenied,
+                lease.referrer.clone(),
+            );
+            Done::NotFetched
+        }
+        Some(record) => {
+            count(shared, &record);
+            out.record = Some(record);
+            out.exchange = visit.exchange;
+            // A denied seed has a record but was not requested either.
+            if visit.requested {
+                Done::Fetched
+            } else {
+                Done::NotFetched
+            }
+        }
     };
-    // A denied seed has a record but was not requested either.
-    write_record(shared, record, visit.exchange).await?;
-    let done = if visit.requested {
-        Done::Fetched
-    } else {
-        Done::NotFetched
-    };
+    out.lease = Some((lease.id, done));
+    send(shared, out).await?;
     shared.frontier.complete(lease, done).await?;
     Ok(())
 }
@@ -298,26 +356,35 @@ async fn handle_sitemap(shared: &Shared, lease: Lease) -> anyhow::Result<()> {
         shared
             .visitor
             .visit_sitemap(&lease.url, lease.depth, lease.referrer.clone(), tx);
+    let mut out = Visited::default();
     let pushing = async {
         while let Some(batch) = rx.recv().await {
-            push(shared, batch).await?;
+            push(shared, batch, &mut out).await?;
         }
         anyhow::Ok(())
     };
     let (visit, pushed) = tokio::join!(visiting, pushing);
     pushed?;
     for (url, reason) in visit.skipped {
-        skip(shared, url.to_string(), reason, visit.found_on.clone()).await;
+        let found_on = visit.found_on.clone();
+        skip(shared, &mut out, url.to_string(), reason, found_on);
     }
     if let Some(record) = visit.record {
-        write_record(shared, record, None).await?;
+        count(shared, &record);
+        out.record = Some(record);
     }
+    out.lease = Some((lease.id, Done::NotFetched));
+    send(shared, out).await?;
     shared.frontier.complete(lease, Done::NotFetched).await?;
     Ok(())
 }
 
 /// Sitemaps named by robots.txt or `--sitemap`, queued at depth 0.
-async fn push_sitemaps(shared: &Shared, sitemaps: Vec<url::Url>) -> anyhow::Result<()> {
+async fn push_sitemaps(
+    shared: &Shared,
+    sitemaps: Vec<url::Url>,
+    out: &mut Visited,
+) -> anyhow::Result<()> {
     if sitemaps.is_empty() {
         return Ok(());
     }
@@ -330,23 +397,23 @@ async fn push_sitemaps(shared: &Shared, sitemaps: Vec<url::Url>) -> anyhow::Resu
             referrer: None,
         })
         .collect();
-    push(shared, batch).await
+    push(shared, batch, out).await
 }
 
-async fn write_record(
-    shared: &Shared,
-    record: crate::record::PageRecord,
-    exchange: Option<Box<Exchange>>,
-) -> anyhow::Result<()> {
+/// The live counters of the progress display.
+fn count(shared: &Shared, record: &crate::record::PageRecord) {
     let c = &shared.counters;
     c.pages.fetch_add(1, Ordering::Relaxed);
     c.bytes.fetch_add(record.bytes, Ordering::Relaxed);
     if record.error.as_ref().is_some_and(|e| e.kind.is_failure()) {
         c.failed.fetch_add(1, Ordering::Relaxed);
     }
+}
+
+async fn send(shared: &Shared, visited: Visited) -> anyhow::Result<()> {
     shared
         .sink
-        .send(SinkMsg::Page(Box::new(record), exchange))
+        .send(Box::new(visited))
         .await
         .context("the output writer stopped")
 }
@@ -364,7 +431,8 @@ fn note_failure(
     failure.get_or_insert(err);
 }
 
-async fn push(shared: &Shared, batch: Vec<Candidate>) -> anyhow::Result<()> {
+/// Pushes links into the frontier; those it refuses are counted in `out`.
+async fn push(shared: &Shared, batch: Vec<Candidate>, out: &mut Visited) -> anyhow::Result<()> {
     let referrers: Vec<(String, Option<Arc<str>>)> = if shared.log_skipped {
         batch
             .iter()
@@ -380,30 +448,32 @@ async fn push(shared: &Shared, batch: Vec<Candidate>) -> anyhow::Result<()> {
             Admission::Duplicate => SkipReason::Duplicate,
             Admission::MaxDepth => SkipReason::MaxDepth,
         };
-        shared.skips.add(reason, 1);
+        out.skips.add(reason, 1);
         if let Some((url, referrer)) = referrers.get(i) {
-            let record = SkipRecord {
+            out.skipped.push(SkipRecord {
                 url: url.clone(),
                 reason,
                 referrer: referrer.clone(),
-            };
-            // Skips are informational: a closed writer is reported by the
-            // page records, not here.
-            let _ = shared.sink.send(SinkMsg::Skipped(record)).await;
+            });
         }
     }
     Ok(())
 }
 
-async fn skip(shared: &Shared, url: String, reason: SkipReason, referrer: Option<Arc<str>>) {
-    shared.skips.add(reason, 1);
+fn skip(
+    shared: &Shared,
+    out: &mut Visited,
+    url: String,
+    reason: SkipReason,
+    referrer: Option<Arc<str>>,
+) {
+    out.skips.add(reason, 1);
     if shared.log_skipped {
-        let record = SkipRecord {
+        out.skipped.push(SkipRecord {
             url,
             reason,
             referrer,
-        };
-        let _ = shared.sink.send(SinkMsg::Skipped(record)).await;
+        });
     }
 }
 

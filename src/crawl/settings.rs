@@ -81,7 +81,24 @@ pub fn layers(top: CrawlOptions, config: Option<&Path>) -> anyhow::Result<Layere
 pub fn resolve(args: &CrawlArgs) -> anyhow::Result<CrawlSettings> {
     let layered = layers(flags(args), args.config.as_deref())?;
     let seeds = read_seeds(&args.seeds)?;
-    build(&layered, seeds)
+    let mut settings = build(&layered, seeds)?;
+    if let Some(dir) = &args.state {
+        match (&layered.options.run.out, &settings.output.target) {
+            (_, Target::Stdout) => bail!(
+                "--state needs an output directory: records on standard output cannot be \
+                 cut back to a checkpoint on resume"
+            ),
+            // Without --out the records live beside the state, so the same
+            // command finds them again.
+            (None, _) => settings.output.target = Target::Dir(dir.clone()),
+            (Some(_), _) => {}
+        }
+        settings.state = Some(StateDir {
+            dir: dir.clone(),
+            fresh: args.fresh,
+        });
+    }
+    Ok(settings)
 }
 
 /// Settings for `collector fetch`: the crawl's settings from the same flags

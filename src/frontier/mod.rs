@@ -110,6 +110,9 @@ pub struct FrontierStats {
 pub enum FrontierError {
     #[error("frontier store: {0}")]
     Store(String),
+    /// The store holds the state of a crawl of other seeds or scope.
+    #[error("{}: the state belongs to a crawl of other seeds or scope", .0.display())]
+    OtherCrawl(std::path::PathBuf),
 }
 
 #[async_trait]

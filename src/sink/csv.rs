@@ -52,9 +52,24 @@ pub struct CsvSink {
 impl CsvSink {
     /// Creates the file and writes the header row.
     pub fn create(path: &Path, columns: &[String]) -> io::Result<Self> {
+        Self::open(path, columns, None)
+    }
+
+    /// A new file with its header row, or one continued at its checkpoint
+    /// (the header is already there).
+    pub fn open(path: &Path, columns: &[String], at: Option<u64>) -> io::Result<Self> {
         let mut writer = csv::WriterBuilder::new()
             .buffer_capacity(64 * 1024)
-            .from_writer(PartFile::create(path)?);
+            .from_writer(PartFile::open(path, at)?);
+        let sink = |writer| {
+            Ok(Self {
+                writer,
+                columns: columns.to_vec(),
+            })
+        };
+        if at.is_some() {
+            return sink(writer);
+        }
         let header: Vec<Cow<'_, str>> = ["url", "status"]
             .into_iter()
             .chain(columns.iter().map(String::as_str))
@@ -63,10 +78,7 @@ impl CsvSink {
         writer
             .write_record(header.iter().map(|c| c.as_bytes()))
             .map_err(io::Error::other)?;
-        Ok(Self {
-            writer,
-            columns: columns.to_vec(),
-        })
+        sink(writer)
     }
 }
 
@@ -95,6 +107,10 @@ impl Sink for CsvSink {
     }
     fn flush(&mut self) -> io::Result<()> {
         self.writer.flush()
+    }
+    fn checkpoint(&mut self) -> io::Result<u64> {
+        self.writer.flush()?;
+        self.writer.get_ref().sync()
     }
     fn finish(self: Box<Self>) -> io::Result<()> {
         let file = self.writer.into_inner().map_err(|e| e.into_error())?;

@@ -18,11 +18,17 @@ pub struct JsonSink {
 
 impl JsonSink {
     pub fn create(path: &Path) -> io::Result<Self> {
+        Self::open(path, None)
+    }
+
+    /// A new file, or one continued at its checkpoint: a file cut back to
+    /// more than nothing has its `[` and at least one record.
+    pub fn open(path: &Path, at: Option<u64>) -> io::Result<Self> {
         Ok(Self {
-            writer: JsonlWriter::create(path)?,
+            writer: JsonlWriter::open(path, at)?,
             framing: Framing {
                 array: true,
-                written: 0,
+                written: u64::from(at.is_some_and(|len| len > 0)),
             },
         })
     }
@@ -35,6 +41,9 @@ impl Sink for JsonSink {
     }
     fn flush(&mut self) -> io::Result<()> {
         self.writer.flush()
+    }
+    fn checkpoint(&mut self) -> io::Result<u64> {
+        self.writer.checkpoint()
     }
     fn finish(mut self: Box<Self>) -> io::Result<()> {
         self.writer.write_raw(self.framing.closing())?;

@@ -27,8 +27,13 @@ impl JsonlWriter {
 
     /// Continues a `.part` file from its last checkpoint.
     pub fn resume(path: &Path, len: u64) -> io::Result<Self> {
+        Self::open(path, Some(len))
+    }
+
+    /// A new file, or one continued from its checkpoint ([`PartFile::open`]).
+    pub fn open(path: &Path, at: Option<u64>) -> io::Result<Self> {
         Ok(Self {
-            file: PartFile::resume(path, len)?,
+            file: PartFile::open(path, at)?,
             line: Vec::with_capacity(1024),
         })
     }
@@ -71,6 +76,10 @@ impl JsonlSink {
     pub fn create(path: &Path) -> io::Result<Self> {
         JsonlWriter::create(path).map(Self)
     }
+
+    pub fn open(path: &Path, at: Option<u64>) -> io::Result<Self> {
+        JsonlWriter::open(path, at).map(Self)
+    }
 }
 
 impl Sink for JsonlSink {
@@ -79,6 +88,9 @@ impl Sink for JsonlSink {
     }
     fn flush(&mut self) -> io::Result<()> {
         self.0.flush()
+    }
+    fn checkpoint(&mut self) -> io::Result<u64> {
+        self.0.checkpoint()
     }
     fn finish(self: Box<Self>) -> io::Result<()> {
         self.0.commit()
@@ -162,6 +174,12 @@ impl Sink for StdoutSink {
     }
     fn flush(&mut self) -> io::Result<()> {
         io::stdout().flush()
+    }
+    /// Standard output cannot be cut back: a resumable crawl needs files.
+    fn checkpoint(&mut self) -> io::Result<u64> {
+        Err(io::Error::other(
+            "standard output has no checkpoint; a resumable crawl writes files",
+        ))
     }
     fn finish(self: Box<Self>) -> io::Result<()> {
         io::stdout().flush()

@@ -1,7 +1,9 @@
 //! Sinks: where records go. Each sink writes one format; all of them run on
 //! one blocking thread fed by a bounded channel, so slow storage pushes back
-//! on the crawl instead of growing a queue in memory.
+//! on the crawl instead of growing a queue in memory. A resumable crawl's
+//! thread also commits checkpoints (`commit.rs`).
 
+pub mod commit;
 pub mod csv;
 pub mod format;
 pub mod json;
@@ -9,16 +11,22 @@ pub mod jsonl;
 pub mod part_file;
 pub mod warc;
 
+use std::collections::BTreeMap;
 use std::io;
 
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use crate::exchange::Exchange;
-use crate::record::{PageRecord, SkipRecord, Summary};
+use crate::frontier::{Done, LeaseId};
+use crate::record::{PageRecord, SkipRecord, SkipTally, Summary};
+use commit::{Checkpoint, Committer};
 pub use format::{Format, Output, Target};
 use jsonl::JsonlWriter;
 pub use jsonl::{JsonlSink, StdoutSink};
+
+/// The file of skipped URLs (`--log-skipped`).
+pub const SKIPPED_FILE: &str = "skipped.jsonl";
 
 /// One output format for page records.
 pub trait Sink: Send {
@@ -27,91 +35,199 @@ pub trait Sink: Send {
     fn write(&mut self, record: &PageRecord, exchange: Option<&Exchange>) -> io::Result<()>;
     /// Pushes buffered records to the OS; called when the channel runs dry.
     fn flush(&mut self) -> io::Result<()>;
+    /// Makes every record written so far durable and returns the file's
+    /// length, a point a resumed crawl can cut back to.
+    fn checkpoint(&mut self) -> io::Result<u64>;
     /// Completes the output (rename `.part` files).
     fn finish(self: Box<Self>) -> io::Result<()>;
 }
 
-/// Opens one sink per format: files in the output directory (which must
-/// exist), or JSONL on standard output.
-pub fn open(output: &Output) -> io::Result<Vec<Box<dyn Sink>>> {
+/// Opens one sink per format, each named by its file: files in the output
+/// directory (which must exist), new or continued from the lengths in
+/// `resume`, or JSONL on standard output.
+pub fn open(
+    output: &Output,
+    resume: Option<&BTreeMap<String, u64>>,
+) -> io::Result<Vec<(&'static str, Box<dyn Sink>)>> {
     let dir = match &output.target {
-        Target::Stdout => return Ok(vec![Box::new(StdoutSink::new())]),
+        Target::Stdout => return Ok(vec![("-", Box::new(StdoutSink::new()))]),
         Target::Dir(dir) => dir,
     };
-    let mut sinks: Vec<Box<dyn Sink>> = Vec::with_capacity(output.formats.len());
+    let mut sinks: Vec<(&'static str, Box<dyn Sink>)> = Vec::with_capacity(output.formats.len());
     for format in &output.formats {
-        let path = dir.join(format.file_name());
+        let name = format.file_name();
+        let path = dir.join(name);
+        let at = resume.and_then(|files| files.get(name).copied());
         let with_path = |e: io::Error| io::Error::new(e.kind(), format!("{}: {e}", path.display()));
         let sink: Box<dyn Sink> = match format {
-            Format::Jsonl => Box::new(JsonlSink::create(&path).map_err(with_path)?),
-            Format::Json => Box::new(json::JsonSink::create(&path).map_err(with_path)?),
+            Format::Jsonl => Box::new(JsonlSink::open(&path, at).map_err(with_path)?),
+            Format::Json => Box::new(json::JsonSink::open(&path, at).map_err(with_path)?),
             Format::Csv => {
-                Box::new(csv::CsvSink::create(&path, &output.columns).map_err(with_path)?)
+                Box::new(csv::CsvSink::open(&path, &output.columns, at).map_err(with_path)?)
             }
-            Format::Warc => Box::new(warc::WarcSink::create(&path).map_err(with_path)?),
+            Format::Warc => Box::new(warc::WarcSink::open(&path, at).map_err(with_path)?),
         };
-        sinks.push(sink);
+        sinks.push((name, sink));
     }
     Ok(sinks)
 }
 
-pub enum SinkMsg {
-    Page(Box<PageRecord>, Option<Box<Exchange>>),
-    Skipped(SkipRecord),
+/// What came of one leased URL, or of URLs pushed outside any lease (the
+/// seeds, the queue left at the end): its record if it has one, the URLs
+/// it did not fetch, and the lease to commit once all of it is written.
+#[derive(Default)]
+pub struct Visited {
+    pub record: Option<PageRecord>,
+    pub exchange: Option<Box<Exchange>>,
+    /// Skipped URLs to log (only with `--log-skipped`).
+    pub skipped: Vec<SkipRecord>,
+    pub skips: SkipTally,
+    pub lease: Option<(LeaseId, Done)>,
+}
+
+/// The sink thread's outputs and the counts it starts from.
+pub struct Writers {
+    pub sinks: Vec<(&'static str, Box<dyn Sink>)>,
+    pub skipped: Option<JsonlWriter>,
+    /// Counts of the records already in the files (a resumed crawl's).
+    pub summary: Summary,
+    /// Commits checkpoints (a crawl with `--state`).
+    pub committer: Option<Committer>,
+}
+
+/// What the sink thread leaves: the counts, and a resumable crawl's last
+/// checkpoint (taken just before the files got their final names).
+pub struct Written {
+    pub summary: Summary,
+    pub checkpoint: Option<Checkpoint>,
 }
 
 /// Writes every message until all senders are dropped, then finishes every
-/// sink. Returns the counts of what was written; on a write error the
-/// thread stops writing, keeps what is already in the `.part` files and
-/// reports the error.
+/// sink. On a write error the thread stops writing, keeps what is already
+/// in the `.part` files and reports the error.
 pub fn spawn(
-    mut sinks: Vec<Box<dyn Sink>>,
-    mut skipped: Option<JsonlWriter>,
-    mut rx: mpsc::Receiver<SinkMsg>,
-) -> JoinHandle<io::Result<Summary>> {
-    tokio::task::spawn_blocking(move || {
-        let mut summary = Summary::default();
+    writers: Writers,
+    rx: mpsc::Receiver<Box<Visited>>,
+) -> JoinHandle<io::Result<Written>> {
+    tokio::task::spawn_blocking(move || writers.run(rx))
+}
+
+impl Writers {
+    fn run(mut self, mut rx: mpsc::Receiver<Box<Visited>>) -> io::Result<Written> {
+        let mut skips = SkipTally::from_map(&self.summary.skipped);
         let mut dirty = false;
+        let mut checkpoint = None;
         loop {
             let msg = match rx.try_recv() {
                 Ok(m) => m,
                 Err(mpsc::error::TryRecvError::Empty) => {
                     if dirty {
-                        for s in &mut sinks {
-                            s.flush()?;
-                        }
-                        if let Some(w) = &mut skipped {
-                            w.flush()?;
-                        }
+                        self.flush()?;
+                        dirty = false;
                     }
-                    match rx.blocking_recv() {
-                        Some(m) => m,
-                        None => break,
+                    match self.committer.as_ref().and_then(Committer::due_in) {
+                        None => match rx.blocking_recv() {
+                            Some(m) => m,
+                            None => break,
+                        },
+                        Some(wait) => match self.recv_within(&mut rx, wait) {
+                            Ok(Some(m)) => m,
+                            Ok(None) => break,
+                            Err(Elapsed) => {
+                                checkpoint = Some(self.checkpoint(&skips)?);
+                                continue;
+                            }
+                        },
                     }
                 }
                 Err(mpsc::error::TryRecvError::Disconnected) => break,
             };
             dirty = true;
-            match msg {
-                SinkMsg::Page(r, exchange) => {
-                    for s in &mut sinks {
-                        s.write(&r, exchange.as_deref())?;
-                    }
-                    summary.count(&r);
+            let Visited {
+                record,
+                exchange,
+                skipped,
+                skips: page_skips,
+                lease,
+            } = *msg;
+            if let Some(r) = &record {
+                for (_, s) in &mut self.sinks {
+                    s.write(r, exchange.as_deref())?;
                 }
-                SinkMsg::Skipped(r) => {
-                    if let Some(w) = &mut skipped {
-                        w.write(&r)?;
-                    }
+                self.summary.count(r);
+            }
+            if let Some(w) = &mut self.skipped {
+                for r in &skipped {
+                    w.write(r)?;
+                }
+            }
+            skips.merge(&page_skips);
+            if let (Some(c), Some(lease)) = (&mut self.committer, lease) {
+                c.add(lease);
+                if c.due_in() == Some(std::time::Duration::ZERO) {
+                    checkpoint = Some(self.checkpoint(&skips)?);
                 }
             }
         }
-        for s in sinks {
+        if self.committer.is_some() {
+            checkpoint = Some(self.checkpoint(&skips)?);
+        }
+        self.summary.skipped = skips.to_map();
+        for (_, s) in self.sinks {
             s.finish()?;
         }
-        if let Some(w) = skipped {
+        if let Some(w) = self.skipped {
             w.commit()?;
         }
-        Ok(summary)
-    })
+        Ok(Written {
+            summary: self.summary,
+            checkpoint,
+        })
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        for (_, s) in &mut self.sinks {
+            s.flush()?;
+        }
+        if let Some(w) = &mut self.skipped {
+            w.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Waits at most `wait` for the next message (`None`: all senders gone).
+    fn recv_within(
+        &self,
+        rx: &mut mpsc::Receiver<Box<Visited>>,
+        wait: std::time::Duration,
+    ) -> Result<Option<Box<Visited>>, Elapsed> {
+        let Some(c) = &self.committer else {
+            return Ok(rx.blocking_recv());
+        };
+        c.runtime()
+            .block_on(tokio::time::timeout(wait, rx.recv()))
+            .map_err(|_| Elapsed)
+    }
+
+    /// Makes the files durable, then commits their lengths, the counts
+    /// and the pending leases.
+    fn checkpoint(&mut self, skips: &SkipTally) -> io::Result<Checkpoint> {
+        let mut files = BTreeMap::new();
+        for (name, s) in &mut self.sinks {
+            files.insert(name.to_string(), s.checkpoint()?);
+        }
+        if let Some(w) = &mut self.skipped {
+            files.insert(SKIPPED_FILE.to_string(), w.checkpoint()?);
+        }
+        let mut summary = self.summary.clone();
+        summary.skipped = skips.to_map();
+        let committer = self
+            .committer
+            .as_mut()
+            .ok_or_else(|| io::Error::other("internal: a checkpoint without a state"))?;
+        committer.commit(files, &summary, false)
+    }
 }
+
+/// No message came in time: a commit is due.
+struct Elapsed;

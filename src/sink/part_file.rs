@@ -14,9 +14,7 @@ pub struct PartFile {
 
 impl PartFile {
     pub fn create(target: &Path) -> io::Result<Self> {
-        let mut part = target.as_os_str().to_owned();
-        part.push(".part");
-        let part = PathBuf::from(part);
+        let part = part_path(target);
         let file = File::create(&part)?;
         Ok(Self {
             part,
@@ -26,13 +24,19 @@ impl PartFile {
     }
 
     /// Reopens the `.part` file a stopped run left, cut back to `len`
-    /// bytes (its last checkpoint), to write on from there.
+    /// bytes (its last checkpoint), to write on from there. A file already
+    /// under its final name (a run that ended, then is continued) is
+    /// moved back to `.part` first.
     pub fn resume(target: &Path, len: u64) -> io::Result<Self> {
         use std::io::{Seek as _, SeekFrom};
-        let mut part = target.as_os_str().to_owned();
-        part.push(".part");
-        let part = PathBuf::from(part);
-        let mut file = std::fs::OpenOptions::new().write(true).open(&part)?;
+        let part = part_path(target);
+        if !part.exists() && target.exists() {
+            std::fs::rename(target, &part)?;
+        }
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .open(&part)
+            .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", part.display())))?;
         if file.metadata()?.len() < len {
             return Err(io::Error::other(format!(
                 "{} is shorter than its checkpoint ({len} bytes)",
@@ -48,10 +52,27 @@ impl PartFile {
         })
     }
 
+    /// A new file (`at` is `None`) or one resumed at its checkpoint.
+    pub fn open(target: &Path, at: Option<u64>) -> io::Result<Self> {
+        match at {
+            None => Self::create(target),
+            Some(len) => Self::resume(target, len),
+        }
+    }
+
     /// Makes everything written so far durable and returns its length: a
     /// point a resumed run can cut back to.
     pub fn checkpoint(&mut self) -> io::Result<u64> {
         self.writer.flush()?;
+        self.sync()
+    }
+
+    /// [`PartFile::checkpoint`] for a writer already flushed (one that
+    /// owns this file and lends it only by reference).
+    pub fn sync(&self) -> io::Result<u64> {
+        if !self.writer.buffer().is_empty() {
+            return Err(io::Error::other("internal: sync with unflushed bytes"));
+        }
         let file = self.writer.get_ref();
         file.sync_data()?;
         Ok(file.metadata()?.len())
@@ -73,6 +94,13 @@ impl PartFile {
         std::fs::rename(&self.part, &self.target)?;
         Ok(self.target)
     }
+}
+
+/// `NAME.part` beside `NAME`.
+fn part_path(target: &Path) -> PathBuf {
+    let mut part = target.as_os_str().to_owned();
+    part.push(".part");
+    PathBuf::from(part)
 }
 
 /// Writes go through the buffer (for writers that own their output, such

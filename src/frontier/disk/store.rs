@@ -151,12 +151,7 @@ impl Store {
             }
             Some(FORMAT) => {
                 if meta(&tx, path, "identity")?.as_deref() != Some(identity) {
-                    return Err(corrupt(
-                        path,
-                        doing,
-                        "the state belongs to a crawl of other seeds or scope; \
-                         use another state directory or remove this one",
-                    ));
+                    return Err(FrontierError::OtherCrawl(path.to_path_buf()));
                 }
             }
             Some(_) => return Err(corrupt(path, doing, "not a crawl state of this version")),

@@ -37,8 +37,15 @@ pub struct WarcSink {
 impl WarcSink {
     /// Creates the file and writes the `warcinfo` record.
     pub fn create(path: &Path) -> io::Result<Self> {
+        Self::open(path, None)
+    }
+
+    /// A new file, or one continued at its checkpoint; either way a
+    /// `warcinfo` record starts what this run writes (a WARC file may hold
+    /// several), and this run's records name it.
+    pub fn open(path: &Path, at: Option<u64>) -> io::Result<Self> {
         let mut sink = Self {
-            file: PartFile::create(path)?,
+            file: PartFile::open(path, at)?,
             warcinfo_id: record::record_id(),
         };
         let date = now();
@@ -134,6 +141,9 @@ impl Sink for WarcSink {
     }
     fn flush(&mut self) -> io::Result<()> {
         self.file.flush()
+    }
+    fn checkpoint(&mut self) -> io::Result<u64> {
+        self.file.checkpoint()
     }
     fn finish(self: Box<Self>) -> io::Result<()> {
         self.file.commit().map(|_| ())
