@@ -3,6 +3,11 @@
 #
 #   bench/crawl.sh [PAGES] [RUNS]        default 10000 pages, 5 runs each
 #
+#   COLLECTOR_BIN=path    time that binary instead of building target/release
+#   COLLECTOR_ARGS=...    extra crawl flags; {out} is the run's output dir,
+#                         e.g. COLLECTOR_ARGS='--state {out}/state' for the
+#                         resumable (on-disk frontier) crawl
+#
 # Generates a PAGES-page site over 4 hosts (~23 KB pages, ~30 links each)
 # with ../shared/bench/gen_site.py, serves it with nginx on 127.0.0.1
 # (ports 8081-8084), crawls it with wget2 and with collector at concurrency
@@ -37,13 +42,14 @@ need_apt() {
 }
 if need_apt; then "$bench/install_peers.sh" apt; fi
 [ -f "$site/site.json" ] || python3 "$bench/gen_site.py" --pages "$pages" --out "$site"
-(cd "$repo" && cargo build --release --locked)
+collector=${COLLECTOR_BIN:-$repo/target/release/collector}
+[ -n "${COLLECTOR_BIN:-}" ] || (cd "$repo" && cargo build --release --locked)
 rm -rf "$results" "$work"
 mkdir -p "$results" "$work"
 
 python3 "$runner/run_peers.py" --site "$site" --runs "$runs" --peers wget2,collector \
   --work "$work" --results "$results" \
-  --collector-cmd "$repo/target/release/collector crawl {seeds} --out {out} --concurrency {conc} --per-host {conc} --quiet" \
+  --collector-cmd "$collector crawl {seeds} --out {out} --concurrency {conc} --per-host {conc} --quiet ${COLLECTOR_ARGS:-}" \
   > "$results/run.log" 2>&1 || { cat "$results/run.log"; exit 1; }
 grep -E ' run [0-9]+:' "$results/run.log"
 
