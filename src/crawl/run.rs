@@ -198,6 +198,9 @@ pub async fn run(settings: CrawlSettings, stop: CancellationToken) -> anyhow::Re
     }
     if let Some(dir) = &out_dir {
         write_summary(dir, &summary)?;
+        if settings.report {
+            crate::report::after_crawl(dir);
+        }
     }
     if let Some(e) = failure {
         return Err(e);
