@@ -256,6 +256,19 @@ mod tests {
     }
 
     #[test]
+    fn pages_json_is_read_when_there_is_no_jsonl() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let rec = r#"{"url":"http://a.test/","status":200,"bytes":3}"#;
+        std::fs::write(
+            dir.path().join("pages.json"),
+            format!("[{rec}\n,{rec}\n]\n"),
+        )
+        .expect("write");
+        let w = write(dir.path()).expect("report written");
+        assert_eq!((w.pages, w.malformed), (2, 0));
+    }
+
+    #[test]
     fn no_pages_is_bad_input() {
         let dir = tempfile::tempdir().expect("tempdir");
         assert!(matches!(write(dir.path()), Err(ReportError::NoPages(_))));
