@@ -34,6 +34,9 @@ pub enum Command {
     /// Pull every page of a paginated JSON API into a JSONL file
     #[command(after_help = help::API_EXIT_CODES)]
     Api(Box<crate::api::options::ApiArgs>),
+    /// Write OUT/report.html, a page that shows how the crawl in OUT went
+    #[command(after_help = crate::report::REPORT_EXIT_CODES)]
+    Report(crate::report::ReportArgs),
     /// Serve a small built-in site on 127.0.0.1 and crawl it into output/demo/
     #[command(after_help = help::DEMO_EXIT_CODES)]
     Demo(crate::crawl::demo::DemoArgs),

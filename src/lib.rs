@@ -42,6 +42,8 @@ pub mod outcome;
 pub mod politeness;
 // The output contract: page and skip records, the summary, error kinds.
 pub mod record;
+// The crawl report: report.html from a crawl's output, aggregated as it is read.
+pub mod report;
 // Extraction rule sets: their spec and compilation.
 pub mod rules;
 // Shell completion scripts and man pages, generated from the command line.

@@ -62,8 +62,11 @@ async fn run(command: Command, stop: CancellationToken) -> Outcome {
         }
         Command::Demo(args) => {
             let (quiet, out) = (args.quiet, Target::from_path(args.out.clone()));
-            finish(demo::run(args, stop).await, quiet, &out)
+            let outcome = finish(demo::run(args, stop).await, quiet, &out);
+            demo::print_report_path(&out);
+            outcome
         }
+        Command::Report(args) => collector::report::command(&args),
         Command::Fetch(args) => preview::command(&args, stop).await,
         Command::Api(args) => api::run::run(&args, stop).await,
         Command::Tcp(c) => finish_tool(net::run_tcp(c, stop).await),

@@ -57,6 +57,7 @@ async fn all_four_formats_hold_the_same_pages() {
             "pages.json",
             "pages.jsonl",
             "pages.warc.gz",
+            "report.html",
             "summary.json"
         ]
         .map(String::from)

@@ -145,6 +145,7 @@ pub struct RunOptions {
     pub max_depth: Option<i64>,
     pub sitemap: Option<Vec<String>>,
     pub log_skipped: Option<bool>,
+    pub report: Option<bool>,
     pub progress: Option<ProgressMode>,
     pub quiet: Option<bool>,
 }
@@ -179,6 +180,12 @@ pub struct RunFlags {
     pub log_skipped: bool,
     #[arg(long, overrides_with = "log_skipped", hide = true)]
     pub no_log_skipped: bool,
+    #[arg(long, overrides_with = "no_report", hide = true)]
+    pub report: bool,
+    /// Do not write report.html (how the crawl went, for a browser) into the
+    /// output directory at the end [--report: write it, the default]
+    #[arg(long, overrides_with = "report")]
+    pub no_report: bool,
     /// Progress display on standard error [default: auto]
     #[arg(long, value_enum)]
     pub progress: Option<ProgressMode>,
@@ -202,6 +209,7 @@ impl RunFlags {
             max_depth: self.max_depth,
             sitemap: list(&self.sitemap),
             log_skipped: switch(self.log_skipped, self.no_log_skipped),
+            report: switch(self.report, self.no_report),
             progress: self.progress,
             quiet: switch(self.quiet, self.no_quiet),
         }
@@ -235,6 +243,7 @@ impl RunOptions {
             lower.log_skipped,
             origin,
         );
+        o.fill("report", &mut self.report, lower.report, origin);
         o.fill("progress", &mut self.progress, lower.progress, origin);
         o.fill("quiet", &mut self.quiet, lower.quiet, origin);
     }

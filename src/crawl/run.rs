@@ -237,6 +237,9 @@ pub async fn run(settings: CrawlSettings, stop: CancellationToken) -> anyhow::Re
     summary.tls_verified = settings.fetch.tls.verify;
     if let Some(dir) = &out_dir {
         write_summary(dir, &summary)?;
+        if settings.report {
+            crate::report::after_crawl(dir);
+        }
     }
     if let Some(e) = failure {
         return Err(e);

@@ -39,6 +39,8 @@ pub struct CrawlSettings {
     pub follow_nofollow: bool,
     pub query: QueryPolicy,
     pub log_skipped: bool,
+    /// Write `report.html` after `summary.json` (`--no-report`: not).
+    pub report: bool,
     pub progress: ProgressMode,
     pub quiet: bool,
     /// How long in-flight requests may run on after Ctrl-C.
@@ -278,6 +280,7 @@ pub fn build(layered: &Layered, seeds: Vec<Url>) -> anyhow::Result<CrawlSettings
         follow_nofollow: scope.follow_nofollow.unwrap_or(false),
         query: QueryPolicy::Keep,
         log_skipped: run.log_skipped.unwrap_or(false),
+        report: run.report.unwrap_or(true),
         progress: run.progress.unwrap_or_default(),
         quiet: run.quiet.unwrap_or(false),
         grace: Duration::from_secs(10),

@@ -60,6 +60,16 @@ pub async fn serve(listener: TcpListener, site: Arc<site::Site>, stop: Cancellat
         .await;
 }
 
+/// The demo ends with the path of its report, for a browser.
+pub fn print_report_path(out: &crate::sink::Target) {
+    if let crate::sink::Target::Dir(dir) = out {
+        let report = dir.join("report.html");
+        if report.is_file() {
+            println!("report: {}", report.display());
+        }
+    }
+}
+
 pub async fn run(args: DemoArgs, stop: CancellationToken) -> anyhow::Result<Summary> {
     let listener = TcpListener::bind("127.0.0.1:0")
         .await
