@@ -279,7 +279,7 @@ pub async fn run(settings: PullSettings, stop: CancellationToken) -> anyhow::Res
                 None => match detect(&url, &links, &page.body) {
                     Ok(s) => {
                         if !settings.quiet {
-                            eprintln!("collector api: paginating by {s}");
+                            tracing::info!(url = %url, strategy = %s, "paginating by {s}");
                         }
                         strategy = Some(s.clone());
                         s

@@ -8,7 +8,9 @@ use tokio_util::sync::CancellationToken;
 
 use super::options::{ApiArgs, ApiOptions};
 use super::pull::{self, PullSummary};
+use super::settings::ApiLayers;
 use super::{resources, settings};
+use crate::config::env;
 use crate::outcome::Outcome;
 
 /// Runs the pull or pulls `args` asks for; the environment gives credentials.
@@ -19,8 +21,10 @@ pub async fn run(args: &ApiArgs, stop: CancellationToken) -> Outcome {
     if !is_url && path.is_file() {
         let mut flags = ApiOptions::from_args(args);
         flags.resource.url = None;
-        let prepared =
-            resources::load(path).and_then(|file| resources::settings(&file, path, &flags, &env));
+        let prepared = ApiLayers::command_line(flags, &env::process).and_then(|top| {
+            resources::load(path)
+                .and_then(|file| resources::settings_under(&file, path, &top, &env))
+        });
         let (out_dir, plans) = match prepared {
             Ok(p) => p,
             Err(e) => return bad_input(&e),
@@ -59,7 +63,21 @@ fn failed(e: &anyhow::Error) -> Outcome {
 /// Prints how a pull ended (`label` names the resource): complete, stopped
 /// by an error, or interrupted.
 fn report(label: &str, s: &PullSummary, quiet: bool) -> Outcome {
-    if !quiet {
+    if !quiet && crate::logging::json() {
+        tracing::info!(
+            target: "collector::summary",
+            resource = label.trim_end_matches(": "),
+            url = %s.url,
+            strategy = %s.strategy,
+            pages = s.pages,
+            records = s.records,
+            retries = s.retries,
+            rate_limit_waits = s.rate_limit_waits,
+            duration_s = s.duration_s,
+            stopped = %s.stopped,
+            "pull finished"
+        );
+    } else if !quiet {
         eprintln!(
             "{label}{} records from {} pages in {:.1}s; stopped: {}",
             s.records, s.pages, s.duration_s, s.stopped

@@ -57,6 +57,10 @@ struct Shared {
 pub async fn run(settings: CrawlSettings, stop: CancellationToken) -> anyhow::Result<Summary> {
     let started_at = chrono::Utc::now();
     let started = Instant::now();
+    let metrics = match &settings.metrics {
+        Some(m) => Some(crate::metrics::Server::start(m).await?),
+        None => None,
+    };
     let out_dir = match &settings.output.target {
         Target::Dir(dir) => Some(dir.clone()),
         Target::Stdout => None,
@@ -103,16 +107,21 @@ pub async fn run(settings: CrawlSettings, stop: CancellationToken) -> anyhow::Re
 
     let display_done = CancellationToken::new();
     let probe_frontier = frontier.clone();
+    let queue: progress::QueueProbe = Arc::new(move || {
+        let s = probe_frontier.stats();
+        (s.queued, s.leased)
+    });
     let display = progress::start(
         settings.progress,
         settings.quiet,
         shared.counters.clone(),
-        Arc::new(move || {
-            let s = probe_frontier.stats();
-            (s.queued, s.leased)
-        }),
+        queue.clone(),
         display_done.clone(),
     );
+    if let Some(m) = &metrics {
+        let (counters, requests) = (shared.counters.clone(), shared.visitor.fetcher.stats());
+        super::metrics::register(m.registry(), counters, queue, requests, limiter.clone());
+    }
 
     let permits = Arc::new(Semaphore::new(settings.concurrency));
     let mut tasks: JoinSet<anyhow::Result<()>> = JoinSet::new();
@@ -133,6 +142,7 @@ pub async fn run(settings: CrawlSettings, stop: CancellationToken) -> anyhow::Re
             () = stop.cancelled() => break,
         };
         let Some(lease) = lease else { break };
+        tracing::trace!(url = %crate::fetch::Shown(&lease.url), origin = %lease.origin, depth = lease.depth, "leased");
         let shared = shared.clone();
         tasks.spawn(async move {
             let result = handle(&shared, lease).await;
@@ -198,6 +208,9 @@ pub async fn run(settings: CrawlSettings, stop: CancellationToken) -> anyhow::Re
     }
     if let Some(dir) = &out_dir {
         write_summary(dir, &summary)?;
+    }
+    if let Some(m) = metrics {
+        m.stop(&stop).await;
     }
     if let Some(e) = failure {
         return Err(e);
@@ -338,12 +351,7 @@ async fn write_record(
     record: crate::record::PageRecord,
     exchange: Option<Box<Exchange>>,
 ) -> anyhow::Result<()> {
-    let c = &shared.counters;
-    c.pages.fetch_add(1, Ordering::Relaxed);
-    c.bytes.fetch_add(record.bytes, Ordering::Relaxed);
-    if record.error.as_ref().is_some_and(|e| e.kind.is_failure()) {
-        c.failed.fetch_add(1, Ordering::Relaxed);
-    }
+    shared.counters.record(&record);
     shared
         .sink
         .send(SinkMsg::Page(Box::new(record), exchange))
