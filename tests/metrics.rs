@@ -5,8 +5,10 @@
 //! required when CI=true, skipped with a message otherwise).
 
 mod support;
+mod support_api;
 
 use std::collections::BTreeMap;
+use std::path::Path;
 use std::process::Stdio;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -101,6 +103,43 @@ fn promtool(text: &str) -> Option<Result<(), String>> {
     })
 }
 
+/// `collector ARGS --metrics 127.0.0.1:0 --metrics-linger 30` in `cwd`,
+/// with JSON logs; returns the child and the address it serves metrics on
+/// (read from its log), its stderr drained meanwhile.
+async fn spawn_with_metrics(args: &[&str], cwd: &Path) -> (tokio::process::Child, String) {
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_collector"))
+        .args(args)
+        .args(["--metrics", "127.0.0.1:0", "--metrics-linger", "30"])
+        .args(["--log-format", "json"])
+        .env_remove("RUST_LOG")
+        .env_remove("COLLECTOR_LOG")
+        .current_dir(cwd)
+        .stdin(Stdio::null())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("collector starts");
+    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
+    let addr = tokio::time::timeout(Duration::from_secs(30), async {
+        while let Some(line) = lines.next_line().await.expect("stderr") {
+            let event: serde_json::Value = serde_json::from_str(&line).expect("JSON log line");
+            if let Some(addr) = event["addr"].as_str()
+                && event["message"]
+                    .as_str()
+                    .is_some_and(|m| m.starts_with("metrics on"))
+            {
+                return addr.to_string();
+            }
+        }
+        panic!("no metrics address logged");
+    })
+    .await
+    .expect("metrics address in time");
+    // Drain the rest of stderr so the run never blocks on it.
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    (child, addr)
+}
+
 async fn scrape(addr: &str) -> String {
     let resp = reqwest::get(format!("http://{addr}/metrics"))
         .await
@@ -121,43 +160,21 @@ async fn metrics_are_served_during_and_after_a_crawl() {
     let server = slow_site().await;
     let dir = tempfile::tempdir().expect("tempdir");
     let seeds = write(dir.path(), "seeds.txt", &server.url("/n0"));
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_collector"))
-        .args(["crawl", &seeds, "--out", "out", "-q", "--per-host", "2"])
-        .args([
+    let (mut child, addr) = spawn_with_metrics(
+        &[
+            "crawl",
+            &seeds,
+            "--out",
+            "out",
+            "-q",
+            "--per-host",
+            "2",
             "--retries",
             "1",
-            "--metrics",
-            "127.0.0.1:0",
-            "--metrics-linger",
-            "30",
-        ])
-        .args(["--log-format", "json"])
-        .env_remove("RUST_LOG")
-        .env_remove("COLLECTOR_LOG")
-        .current_dir(dir.path())
-        .stdin(Stdio::null())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("crawl starts");
-    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
-    let addr = tokio::time::timeout(Duration::from_secs(30), async {
-        while let Some(line) = lines.next_line().await.expect("stderr") {
-            let event: serde_json::Value = serde_json::from_str(&line).expect("JSON log line");
-            if let Some(addr) = event["addr"].as_str()
-                && event["message"]
-                    .as_str()
-                    .is_some_and(|m| m.starts_with("metrics on"))
-            {
-                return addr.to_string();
-            }
-        }
-        panic!("no metrics address logged");
-    })
-    .await
-    .expect("metrics address in time");
-    // Drain the rest of stderr so the crawl never blocks on it.
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        ],
+        dir.path(),
+    )
+    .await;
 
     // Mid-crawl: some pages done, others still queued.
     let out = dir.path().join("out");
@@ -238,6 +255,44 @@ async fn metrics_are_served_during_and_after_a_crawl() {
     );
     if let Some(checked) = promtool(&end) {
         checked.unwrap_or_else(|e| panic!("promtool: {e}\n{end}"));
+    }
+    let _ = child.kill().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_api_pull_serves_its_request_metrics() {
+    let server = support_api::server().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = server.url("/page");
+    let (mut child, addr) = spawn_with_metrics(
+        &[
+            "api",
+            &url,
+            "--paginate",
+            "page",
+            "--out",
+            "items.jsonl",
+            "-q",
+        ],
+        dir.path(),
+    )
+    .await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !dir.path().join("items.jsonl").exists() {
+        assert!(Instant::now() < deadline, "the pull did not end");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let text = scrape(&addr).await;
+    let samples = parse(&text);
+    // Every page, then the empty one that ends the pull.
+    let pages = support_api::TOTAL.div_ceil(support_api::SIZE) + 1;
+    assert_eq!(
+        samples["collector_requests_total{class=\"2xx\"}"], pages as f64,
+        "{text}"
+    );
+    assert_eq!(samples["collector_requests_in_flight"], 0.0);
+    if let Some(checked) = promtool(&text) {
+        checked.unwrap_or_else(|e| panic!("promtool: {e}\n{text}"));
     }
     let _ = child.kill().await;
 }

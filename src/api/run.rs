@@ -3,6 +3,7 @@
 //! ended printed and one [`Outcome`] for the run.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use tokio_util::sync::CancellationToken;
 
@@ -11,6 +12,8 @@ use super::pull::{self, PullSummary};
 use super::settings::ApiLayers;
 use super::{resources, settings};
 use crate::config::env;
+use crate::fetch::stats::RequestStats;
+use crate::metrics::{self, MetricsSettings};
 use crate::outcome::Outcome;
 
 /// Runs the pull or pulls `args` asks for; the environment gives credentials.
@@ -25,12 +28,31 @@ pub async fn run(args: &ApiArgs, stop: CancellationToken) -> Outcome {
             resources::load(path)
                 .and_then(|file| resources::settings_under(&file, path, &top, &env))
         });
-        let (out_dir, plans) = match prepared {
+        let (out_dir, mut plans) = match prepared {
             Ok(p) => p,
             Err(e) => return bad_input(&e),
         };
         let quiet = plans.iter().all(|(_, plan)| plan.quiet());
-        return match resources::run(&out_dir, plans, &env, stop).await {
+        let wanted = plans.iter().find_map(|(_, plan)| match plan {
+            resources::Plan::Pull(s) => s.metrics.clone(),
+            resources::Plan::Children { .. } => None,
+        });
+        let served = match serve_metrics(wanted.as_ref()).await {
+            Ok(served) => served,
+            Err(e) => return failed(&e),
+        };
+        if let Some((_, requests)) = &served {
+            for (_, plan) in &mut plans {
+                if let resources::Plan::Pull(s) = plan {
+                    s.requests = Some(requests.clone());
+                }
+            }
+        }
+        let result = resources::run(&out_dir, plans, &env, stop.clone()).await;
+        if let Some((server, _)) = served {
+            server.stop(&stop).await;
+        }
+        return match result {
             Ok(summary) => summary
                 .resources
                 .iter()
@@ -39,15 +61,41 @@ pub async fn run(args: &ApiArgs, stop: CancellationToken) -> Outcome {
             Err(e) => failed(&e),
         };
     }
-    let settings = match settings::resolve_with_env(args, &env) {
+    let mut settings = match settings::resolve_with_env(args, &env) {
         Ok(s) => s,
         Err(e) => return bad_input(&e),
     };
     let quiet = settings.quiet;
-    match pull::run(settings, stop).await {
+    let served = match serve_metrics(settings.metrics.as_ref()).await {
+        Ok(served) => served,
+        Err(e) => return failed(&e),
+    };
+    settings.requests = served.as_ref().map(|(_, requests)| requests.clone());
+    let result = pull::run(settings, stop.clone()).await;
+    if let Some((server, _)) = served {
+        server.stop(&stop).await;
+    }
+    match result {
         Ok(summary) => report("", &summary, quiet),
         Err(e) => failed(&e),
     }
+}
+
+/// Starts `/metrics` when asked: the requests of every pull of the run
+/// (child resources' pulls are not counted yet).
+async fn serve_metrics(
+    wanted: Option<&MetricsSettings>,
+) -> anyhow::Result<Option<(metrics::Server, Arc<RequestStats>)>> {
+    let Some(wanted) = wanted else {
+        return Ok(None);
+    };
+    let server = metrics::Server::start(wanted).await?;
+    let requests = Arc::new(RequestStats::default());
+    let counted = requests.clone();
+    server
+        .registry()
+        .register(move |e: &mut metrics::Encoder| counted.collect(e));
+    Ok(Some((server, requests)))
 }
 
 fn bad_input(e: &anyhow::Error) -> Outcome {

@@ -4,6 +4,7 @@
 //! file, resource and key.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use anyhow::{Context as _, bail};
 use base64::Engine as _;
@@ -14,6 +15,8 @@ use super::options::{ApiArgs, ApiFormat, ApiOptions, Paginate, SharedOptions};
 use super::{Pointer, Strategy, with_query_param};
 use crate::config::{Name, Origin, Origins, check, env};
 use crate::fetch::FetchConfig;
+use crate::fetch::stats::RequestStats;
+use crate::metrics::MetricsSettings;
 use crate::politeness::LimiterConfig;
 
 /// Where records go.
@@ -48,6 +51,10 @@ pub struct PullSettings {
     /// Write one JSON array instead of JSON lines.
     pub json_array: bool,
     pub quiet: bool,
+    /// `--metrics ADDR`: Prometheus metrics served while the run pulls.
+    pub metrics: Option<MetricsSettings>,
+    /// Where the pull's requests are counted, when metrics are served.
+    pub requests: Option<Arc<RequestStats>>,
 }
 
 /// An incremental pull: the highest `field` value seen is kept in the state
@@ -374,5 +381,7 @@ pub fn build(
         json_array: r.format == Some(ApiFormat::Json),
         since,
         quiet: shared.quiet.unwrap_or(false),
+        metrics: MetricsSettings::build(o, shared.metrics.as_deref(), shared.metrics_linger)?,
+        requests: None,
     })
 }

@@ -308,6 +308,13 @@ impl Fetcher {
         })
     }
 
+    /// Counts into `stats` (shared by several fetchers, e.g. the pulls of
+    /// one `collector api` run) instead of its own.
+    pub fn with_stats(mut self, stats: Arc<stats::RequestStats>) -> Self {
+        self.stats = stats;
+        self
+    }
+
     /// The counts of every request this fetcher made, for the metrics.
     pub fn stats(&self) -> Arc<stats::RequestStats> {
         self.stats.clone()
