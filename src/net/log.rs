@@ -169,7 +169,8 @@ impl ServerLog {
 
 /// A server event as an `info` event (a failure as `warn`), its parts as
 /// fields: a connection is `connection proto=tcp peer=127.0.0.1:50312
-/// bytes_in=12 bytes_out=12 duration_ms=0.4 end="client-closed"` in text,
+/// bytes_in=12 bytes_out=12 duration_ms=0.4 end="client-closed"` in text
+/// (strings quoted, so that a value with spaces stays one field),
 /// the same keys in JSON. The log writer never panics on a closed stderr:
 /// losing a log line must not bring a server down.
 fn log_event(event: &ServerEvent) {
@@ -180,14 +181,14 @@ fn log_event(event: &ServerEvent) {
             bytes_in = c.bytes_in,
             bytes_out = c.bytes_out,
             duration_ms = (c.duration.as_secs_f64() * 10_000.0).round() / 10.0,
-            end = %c.end,
+            end = c.end.to_string().as_str(),
             "connection"
         ),
         ServerEvent::Listening { proto, addr, what } => {
-            tracing::info!(proto = %proto, addr = %addr, what = %what, "{event}");
+            tracing::info!(proto = %proto, addr = %addr, what = what.as_str(), "{event}");
         }
         ServerEvent::ReceiveFailed { proto, reason } => {
-            tracing::warn!(proto = %proto, reason = %reason, "{event}");
+            tracing::warn!(proto = %proto, reason = reason.as_str(), "{event}");
         }
         ServerEvent::AtCapacity { max_conns } => tracing::warn!(max_conns, "{event}"),
         ServerEvent::Draining { open, deadline } => {
