@@ -132,10 +132,21 @@ fn report(label: &str, s: &PullSummary, quiet: bool) -> Outcome {
         );
     }
     if let Some(e) = &s.error {
-        eprintln!(
-            "collector: {label}page {} ({}): {} [{}]",
-            e.page, e.url, e.message, e.kind
-        );
+        if crate::logging::json() {
+            tracing::error!(
+                page = e.page,
+                url = e.url.as_str(),
+                kind = e.kind.as_str(),
+                "{label}page {}: {}",
+                e.page,
+                e.message
+            );
+        } else {
+            eprintln!(
+                "collector: {label}page {} ({}): {} [{}]",
+                e.page, e.url, e.message, e.kind
+            );
+        }
         Outcome::Failed
     } else if s.stopped == pull::Stopped::Interrupted {
         Outcome::Interrupted
