@@ -70,6 +70,8 @@ fn settings(url: &str, concurrency: usize, out: &std::path::Path) -> Option<Pull
         tag: None,
         json_array: false,
         quiet: true,
+        metrics: None,
+        requests: None,
     })
 }
 

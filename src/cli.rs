@@ -16,8 +16,15 @@ pub struct Cli {
     /// More diagnostic logs on stderr: -v for debug, -vv for trace
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
-    /// How diagnostic logs are written on stderr
-    #[arg(long, global = true, value_enum, default_value_t)]
+    /// How diagnostic logs are written on stderr: text lines, or one JSON object per line
+    /// (then no progress display, and the closing summary is a JSON event)
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value_t,
+        env = "COLLECTOR_LOG_FORMAT"
+    )]
     pub log_format: crate::logging::LogFormat,
     #[command(subcommand)]
     pub command: Command,

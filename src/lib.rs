@@ -32,8 +32,10 @@ pub mod frontier;
 pub mod gate;
 // The exit codes that end each command's `--help`.
 pub mod help;
-// Diagnostic logs on stderr: levels, text or JSON lines.
+// Diagnostic logs on stderr: levels, text or JSON lines, around the progress line.
 pub mod logging;
+// Prometheus metrics: a registry of sources, the text format, the /metrics server.
+pub mod metrics;
 // The TCP, UDP and RFC 867 daytime tools.
 pub mod net;
 // How a command ended; only `main` maps it to an exit code.

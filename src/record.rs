@@ -42,6 +42,26 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
+    /// Every kind, in declaration order (`kind as usize` indexes it).
+    pub const ALL: [ErrorKind; 16] = [
+        Self::Timeout,
+        Self::Connect,
+        Self::Tls,
+        Self::TooLarge,
+        Self::TooDeep,
+        Self::RedirectLoop,
+        Self::TooManyRedirects,
+        Self::BadRedirect,
+        Self::RedirectOutOfScope,
+        Self::RobotsDenied,
+        Self::RobotsUnavailable,
+        Self::HttpStatus,
+        Self::Decode,
+        Self::Scheme,
+        Self::Body,
+        Self::Request,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Timeout => "timeout",

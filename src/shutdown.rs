@@ -31,7 +31,8 @@ impl Signals {
         let term = signals.next().await;
         self.terminated.store(term, Ordering::SeqCst);
         stop.cancel();
-        eprintln!(
+        tracing::warn!(
+            signal = if term { "SIGTERM" } else { "SIGINT" },
             "{}: finishing requests in flight and writing output (a second signal quits now)",
             if term { "terminated" } else { "interrupted" }
         );

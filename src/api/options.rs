@@ -11,7 +11,8 @@ use std::path::PathBuf;
 use clap::{Args, ValueEnum};
 use serde::Deserialize;
 
-use crate::config::{Origin, Origins, RequestFlags, RequestOptions, Table, switch};
+use crate::config::file::fields;
+use crate::config::{Origin, Origins, RequestFlags, RequestOptions, Table, env, switch};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Deserialize)]
 #[value(rename_all = "snake_case")]
@@ -145,10 +146,17 @@ pub struct SharedFlags {
     #[arg(long, value_name = "NAME")]
     pub api_key_param: Option<String>,
     /// No messages on standard error [--no-quiet: show them]
-    #[arg(long, overrides_with = "no_quiet")]
+    #[arg(short, long, overrides_with = "no_quiet")]
     pub quiet: bool,
     #[arg(long, overrides_with = "quiet", hide = true)]
     pub no_quiet: bool,
+    /// Serve Prometheus metrics on http://ADDR/metrics while the pull runs (e.g. 127.0.0.1:9100)
+    #[arg(long, value_name = "ADDR")]
+    pub metrics: Option<String>,
+    /// Keep serving the metrics this many seconds after the pull ends, for a last scrape
+    /// [default: 0]
+    #[arg(long, value_name = "SECS", allow_negative_numbers = true)]
+    pub metrics_linger: Option<f64>,
 }
 
 /// One resource's keys: a `[[resource]]` table, the top level of a file,
@@ -204,6 +212,8 @@ pub struct SharedOptions {
     #[serde(skip)]
     pub resume: Option<bool>,
     pub quiet: Option<bool>,
+    pub metrics: Option<String>,
+    pub metrics_linger: Option<f64>,
 }
 
 impl ResourceFlags {
@@ -266,6 +276,8 @@ impl SharedFlags {
             api_key_param: self.api_key_param.clone(),
             resume: self.resume.then_some(true),
             quiet: switch(self.quiet, self.no_quiet),
+            metrics: self.metrics.clone(),
+            metrics_linger: self.metrics_linger,
         }
     }
 }
@@ -359,6 +371,13 @@ impl SharedOptions {
         );
         o.fill("resume", &mut self.resume, lower.resume, origin);
         o.fill("quiet", &mut self.quiet, lower.quiet, origin);
+        o.fill("metrics", &mut self.metrics, lower.metrics, origin);
+        o.fill(
+            "metrics_linger",
+            &mut self.metrics_linger,
+            lower.metrics_linger,
+            origin,
+        );
     }
 }
 
@@ -385,6 +404,36 @@ impl ApiOptions {
         self.request.fill(lower.request, origin, o);
         self.shared.fill(lower.shared, origin, o);
         self.resource.fill(lower.resource, origin, o);
+    }
+
+    /// The keys the environment may set: those of the file's structs,
+    /// except what names one resource (`name`, `url`, `parent`,
+    /// `parent_key`): like a flag, a variable applies to every resource.
+    pub fn env_keys() -> Vec<String> {
+        const ONE_RESOURCE: [&str; 4] = ["name", "url", "parent", "parent_key"];
+        [
+            fields::<RequestOptions>(),
+            fields::<SharedOptions>(),
+            fields::<ResourceOptions>(),
+        ]
+        .into_iter()
+        .flatten()
+        .filter(|k| !ONE_RESOURCE.contains(k))
+        .map(|k| (*k).to_string())
+        .collect()
+    }
+
+    /// One layer per `COLLECTOR_<KEY>` variable set (see `config::env`).
+    pub fn from_env(env: env::Lookup) -> anyhow::Result<Vec<(Origin, Self)>> {
+        env::layers(&Self::env_keys(), env, |mut table| {
+            let options = Self {
+                request: table.take()?,
+                shared: table.take()?,
+                resource: table.take()?,
+            };
+            table.finish()?;
+            Ok(options)
+        })
     }
 }
 

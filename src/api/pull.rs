@@ -242,7 +242,10 @@ fn redact(message: &str, auth: &Option<Auth>) -> String {
 pub async fn run(settings: PullSettings, stop: CancellationToken) -> anyhow::Result<PullSummary> {
     let started = Instant::now();
     let puller = Puller {
-        fetcher: Fetcher::new(&settings.fetch)?,
+        fetcher: match &settings.requests {
+            Some(stats) => Fetcher::new(&settings.fetch)?.with_stats(stats.clone()),
+            None => Fetcher::new(&settings.fetch)?,
+        },
         limiter: OriginLimiter::new(settings.limiter.clone()),
         stop: stop.clone(),
         auth: settings.auth.clone(),
@@ -279,7 +282,7 @@ pub async fn run(settings: PullSettings, stop: CancellationToken) -> anyhow::Res
                 None => match detect(&url, &links, &page.body) {
                     Ok(s) => {
                         if !settings.quiet {
-                            eprintln!("collector api: paginating by {s}");
+                            tracing::info!(url = %url, strategy = %s, "paginating by {s}");
                         }
                         strategy = Some(s.clone());
                         s

@@ -86,13 +86,25 @@ pub fn settings(
     flags: &ApiOptions,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> anyhow::Result<(PathBuf, Vec<(String, Plan)>)> {
-    if flags.resource.out.is_some() {
+    let top = ApiLayers::new(flags.clone(), &Origin::Flag);
+    settings_under(file, config_path, &top, env)
+}
+
+/// [`settings`] under the command line's layers, flags and environment
+/// (`ApiLayers::command_line`), which apply to every resource.
+pub fn settings_under(
+    file: &ApiFile,
+    config_path: &Path,
+    top: &ApiLayers,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> anyhow::Result<(PathBuf, Vec<(String, Plan)>)> {
+    if top.options.resource.out.is_some() {
         bail!(
             "--out names the file of a single pull; {} writes NAME.jsonl per resource into its out_dir (set out_dir in the file)",
             config_path.display()
         );
     }
-    let mut layers = ApiLayers::new(flags.clone(), &Origin::Flag);
+    let mut layers = top.clone();
     layers.under(file.top.clone(), &file.origin);
     let out_dir = layers.options.shared.out_dir.clone().unwrap_or_else(|| {
         let stem = config_path
@@ -119,7 +131,7 @@ pub fn settings(
     };
     let mut all: Vec<(String, Plan)> = Vec::new();
     for (origin, resource) in resources {
-        let mut layers = ApiLayers::new(flags.clone(), &Origin::Flag);
+        let mut layers = top.clone();
         layers.under(
             ApiOptions {
                 resource: resource.clone(),

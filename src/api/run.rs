@@ -3,12 +3,17 @@
 //! ended printed and one [`Outcome`] for the run.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use tokio_util::sync::CancellationToken;
 
 use super::options::{ApiArgs, ApiOptions};
 use super::pull::{self, PullSummary};
+use super::settings::ApiLayers;
 use super::{resources, settings};
+use crate::config::env;
+use crate::fetch::stats::RequestStats;
+use crate::metrics::{self, MetricsSettings};
 use crate::outcome::Outcome;
 
 /// Runs the pull or pulls `args` asks for; the environment gives credentials.
@@ -19,14 +24,35 @@ pub async fn run(args: &ApiArgs, stop: CancellationToken) -> Outcome {
     if !is_url && path.is_file() {
         let mut flags = ApiOptions::from_args(args);
         flags.resource.url = None;
-        let prepared =
-            resources::load(path).and_then(|file| resources::settings(&file, path, &flags, &env));
-        let (out_dir, plans) = match prepared {
+        let prepared = ApiLayers::command_line(flags, &env::process).and_then(|top| {
+            resources::load(path)
+                .and_then(|file| resources::settings_under(&file, path, &top, &env))
+        });
+        let (out_dir, mut plans) = match prepared {
             Ok(p) => p,
             Err(e) => return bad_input(&e),
         };
         let quiet = plans.iter().all(|(_, plan)| plan.quiet());
-        return match resources::run(&out_dir, plans, &env, stop).await {
+        let wanted = plans.iter().find_map(|(_, plan)| match plan {
+            resources::Plan::Pull(s) => s.metrics.clone(),
+            resources::Plan::Children { .. } => None,
+        });
+        let served = match serve_metrics(wanted.as_ref()).await {
+            Ok(served) => served,
+            Err(e) => return failed(&e),
+        };
+        if let Some((_, requests)) = &served {
+            for (_, plan) in &mut plans {
+                if let resources::Plan::Pull(s) = plan {
+                    s.requests = Some(requests.clone());
+                }
+            }
+        }
+        let result = resources::run(&out_dir, plans, &env, stop.clone()).await;
+        if let Some((server, _)) = served {
+            server.stop(&stop).await;
+        }
+        return match result {
             Ok(summary) => summary
                 .resources
                 .iter()
@@ -35,15 +61,41 @@ pub async fn run(args: &ApiArgs, stop: CancellationToken) -> Outcome {
             Err(e) => failed(&e),
         };
     }
-    let settings = match settings::resolve_with_env(args, &env) {
+    let mut settings = match settings::resolve_with_env(args, &env) {
         Ok(s) => s,
         Err(e) => return bad_input(&e),
     };
     let quiet = settings.quiet;
-    match pull::run(settings, stop).await {
+    let served = match serve_metrics(settings.metrics.as_ref()).await {
+        Ok(served) => served,
+        Err(e) => return failed(&e),
+    };
+    settings.requests = served.as_ref().map(|(_, requests)| requests.clone());
+    let result = pull::run(settings, stop.clone()).await;
+    if let Some((server, _)) = served {
+        server.stop(&stop).await;
+    }
+    match result {
         Ok(summary) => report("", &summary, quiet),
         Err(e) => failed(&e),
     }
+}
+
+/// Starts `/metrics` when asked: the requests of every pull of the run
+/// (child resources' pulls are not counted yet).
+async fn serve_metrics(
+    wanted: Option<&MetricsSettings>,
+) -> anyhow::Result<Option<(metrics::Server, Arc<RequestStats>)>> {
+    let Some(wanted) = wanted else {
+        return Ok(None);
+    };
+    let server = metrics::Server::start(wanted).await?;
+    let requests = Arc::new(RequestStats::default());
+    let counted = requests.clone();
+    server
+        .registry()
+        .register(move |e: &mut metrics::Encoder| counted.collect(e));
+    Ok(Some((server, requests)))
 }
 
 fn bad_input(e: &anyhow::Error) -> Outcome {
@@ -59,17 +111,42 @@ fn failed(e: &anyhow::Error) -> Outcome {
 /// Prints how a pull ended (`label` names the resource): complete, stopped
 /// by an error, or interrupted.
 fn report(label: &str, s: &PullSummary, quiet: bool) -> Outcome {
-    if !quiet {
+    if !quiet && crate::logging::json() {
+        tracing::info!(
+            target: "collector::summary",
+            resource = label.trim_end_matches(": "),
+            url = %s.url,
+            strategy = %s.strategy,
+            pages = s.pages,
+            records = s.records,
+            retries = s.retries,
+            rate_limit_waits = s.rate_limit_waits,
+            duration_s = s.duration_s,
+            stopped = %s.stopped,
+            "pull finished"
+        );
+    } else if !quiet {
         eprintln!(
             "{label}{} records from {} pages in {:.1}s; stopped: {}",
             s.records, s.pages, s.duration_s, s.stopped
         );
     }
     if let Some(e) = &s.error {
-        eprintln!(
-            "collector: {label}page {} ({}): {} [{}]",
-            e.page, e.url, e.message, e.kind
-        );
+        if crate::logging::json() {
+            tracing::error!(
+                page = e.page,
+                url = e.url.as_str(),
+                kind = e.kind.as_str(),
+                "{label}page {}: {}",
+                e.page,
+                e.message
+            );
+        } else {
+            eprintln!(
+                "collector: {label}page {} ({}): {} [{}]",
+                e.page, e.url, e.message, e.kind
+            );
+        }
         Outcome::Failed
     } else if s.stopped == pull::Stopped::Interrupted {
         Outcome::Interrupted

@@ -4,6 +4,7 @@
 //! file, resource and key.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use anyhow::{Context as _, bail};
 use base64::Engine as _;
@@ -12,8 +13,10 @@ use url::Url;
 
 use super::options::{ApiArgs, ApiFormat, ApiOptions, Paginate, SharedOptions};
 use super::{Pointer, Strategy, with_query_param};
-use crate::config::{Name, Origin, Origins, check};
+use crate::config::{Name, Origin, Origins, check, env};
 use crate::fetch::FetchConfig;
+use crate::fetch::stats::RequestStats;
+use crate::metrics::MetricsSettings;
 use crate::politeness::LimiterConfig;
 
 /// Where records go.
@@ -48,6 +51,10 @@ pub struct PullSettings {
     /// Write one JSON array instead of JSON lines.
     pub json_array: bool,
     pub quiet: bool,
+    /// `--metrics ADDR`: Prometheus metrics served while the run pulls.
+    pub metrics: Option<MetricsSettings>,
+    /// Where the pull's requests are counted, when metrics are served.
+    pub requests: Option<Arc<RequestStats>>,
 }
 
 /// An incremental pull: the highest `field` value seen is kept in the state
@@ -92,6 +99,15 @@ impl ApiLayers {
         let mut layers = Self::default();
         layers.under(top, origin);
         layers
+    }
+
+    /// The flags over the `COLLECTOR_*` variables read through `env`.
+    pub fn command_line(flags: ApiOptions, env: env::Lookup) -> anyhow::Result<Self> {
+        let mut layers = Self::new(flags, &Origin::Flag);
+        for (origin, layer) in ApiOptions::from_env(env)? {
+            layers.under(layer, &origin);
+        }
+        Ok(layers)
     }
 
     /// Adds a lower layer: it fills only the keys still unset.
@@ -269,7 +285,8 @@ pub fn resolve(a: &ApiArgs) -> anyhow::Result<PullSettings> {
     resolve_with_env(a, &|var| std::env::var(var).ok())
 }
 
-/// [`resolve`] with the environment given as a lookup function.
+/// [`resolve`] with the environment given as a lookup function: for
+/// credentials and `COLLECTOR_*` settings alike.
 pub fn resolve_with_env(
     a: &ApiArgs,
     env: &dyn Fn(&str) -> Option<String>,
@@ -277,8 +294,9 @@ pub fn resolve_with_env(
     if let Some(p) = a.resource.bad_params().first() {
         bail!("--param {p:?}: expected NAME=VALUE");
     }
+    let settings = |var: &str| Ok(env(var).filter(|v| !v.is_empty()));
     build(
-        &ApiLayers::new(ApiOptions::from_args(a), &Origin::Flag),
+        &ApiLayers::command_line(ApiOptions::from_args(a), &settings)?,
         env,
     )
 }
@@ -363,5 +381,7 @@ pub fn build(
         json_array: r.format == Some(ApiFormat::Json),
         since,
         quiet: shared.quiet.unwrap_or(false),
+        metrics: MetricsSettings::build(o, shared.metrics.as_deref(), shared.metrics_linger)?,
+        requests: None,
     })
 }

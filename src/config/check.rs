@@ -56,6 +56,13 @@ pub fn regexes(name: &Name, patterns: &[String]) -> anyhow::Result<Vec<Regex>> {
         .collect()
 }
 
+/// A socket address to listen on: `127.0.0.1:9100`, `[::1]:9100`, `0.0.0.0:9100`.
+pub fn listen_addr(name: &Name, v: &str) -> anyhow::Result<std::net::SocketAddr> {
+    v.trim().parse().map_err(|_| {
+        anyhow::anyhow!("{name} {v:?}: expected IP:PORT to listen on, e.g. 127.0.0.1:9100")
+    })
+}
+
 pub fn header(name: &Name, line: &str) -> anyhow::Result<(HeaderName, HeaderValue)> {
     let Some((k, v)) = line.split_once(':') else {
         bail!("{name} {line:?}: expected 'Name: value'");

@@ -119,7 +119,9 @@ impl Table {
         } else {
             what.to_string()
         };
-        if key.is_empty() {
+        if let Origin::Env { var } = &self.origin {
+            format!("{var}: {what}")
+        } else if key.is_empty() {
             format!("{}{what}", self.prefix())
         } else {
             format!("{}{key}: {what}", self.prefix())

@@ -11,6 +11,8 @@ use std::sync::Arc;
 pub enum Origin {
     /// The command line.
     Flag,
+    /// An environment variable (`COLLECTOR_PER_HOST`), see `config::env`.
+    Env { var: Arc<str> },
     /// A TOML file; `table` names where in it the key sits: empty for the
     /// top level, `[[resource]] "issues"` for a resource, `job.docs.crawl`
     /// for a job's table.
@@ -44,8 +46,8 @@ impl Origin {
     }
 }
 
-/// What an error calls one key: `--per-host`, or `crawl.toml: per_host`,
-/// or `api.toml: [[resource]] "issues": cursor`.
+/// What an error calls one key: `--per-host`, `COLLECTOR_PER_HOST`, or
+/// `crawl.toml: per_host`, or `api.toml: [[resource]] "issues": cursor`.
 #[derive(Clone, Debug)]
 pub struct Name<'a> {
     pub key: &'static str,
@@ -56,6 +58,7 @@ impl fmt::Display for Name<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.origin {
             Origin::Flag | Origin::Default => write!(f, "--{}", flag(self.key)),
+            Origin::Env { var } => f.write_str(var),
             Origin::File { path, table } => {
                 write!(f, "{}: ", path.display())?;
                 match (table.as_ref(), self.key.split_once('.')) {
@@ -75,6 +78,7 @@ impl Name<'_> {
     pub fn bare(&self) -> String {
         match self.origin {
             Origin::Flag | Origin::Default => format!("--{}", flag(self.key)),
+            Origin::Env { var } => var.to_string(),
             Origin::File { .. } => self.key.to_string(),
         }
     }
@@ -144,6 +148,10 @@ mod tests {
         assert_eq!(name("per_host", &Origin::Flag), "--per-host");
         assert_eq!(name("output.format", &Origin::Flag), "--format");
         assert_eq!(name("per_host", &file), "bad.toml: per_host");
+        let env = Origin::Env {
+            var: "COLLECTOR_PER_HOST".into(),
+        };
+        assert_eq!(name("per_host", &env), "COLLECTOR_PER_HOST");
         assert_eq!(name("output.format", &file), "bad.toml: [output] format");
         assert_eq!(
             name("cursor", &file.within("[[resource]] \"issues\"")),

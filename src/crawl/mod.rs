@@ -4,6 +4,7 @@
 //! `collector demo`.
 
 pub mod demo;
+pub mod metrics;
 pub mod options;
 pub mod preview;
 pub mod progress;

@@ -8,7 +8,8 @@ use std::path::PathBuf;
 use clap::{Args, ValueEnum};
 use serde::Deserialize;
 
-use crate::config::{Origin, Origins, RequestFlags, RequestOptions, Table, list, switch};
+use crate::config::file::fields;
+use crate::config::{Origin, Origins, RequestFlags, RequestOptions, Table, env, list, switch};
 use crate::rules::RuleSpec;
 
 /// `collector crawl SEEDS [flags]`.
@@ -17,7 +18,8 @@ pub struct CrawlArgs {
     /// File with one seed URL per line (`#` comments allowed), `-` for standard
     /// input, or one http(s) URL to crawl from
     pub seeds: String,
-    /// TOML file with crawl options; flags given here win over it
+    /// TOML file with crawl options; flags and COLLECTOR_* variables win over it
+    /// [default: the file COLLECTOR_CONFIG names]
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Keep the crawl's frontier and checkpoints in DIR, so that the same
@@ -41,7 +43,8 @@ pub struct FetchArgs {
     /// The page to fetch (http or https)
     pub url: String,
     /// TOML file in the `crawl --config` format; its request, scope and
-    /// `[[rule]]` settings apply, flags given here win over it
+    /// `[[rule]]` settings apply, flags and COLLECTOR_* variables win over it
+    /// [default: the file COLLECTOR_CONFIG names]
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Apply this `[[rule]]` set whatever its URL pattern
@@ -148,6 +151,8 @@ pub struct RunOptions {
     pub report: Option<bool>,
     pub progress: Option<ProgressMode>,
     pub quiet: Option<bool>,
+    pub metrics: Option<String>,
+    pub metrics_linger: Option<f64>,
 }
 
 #[derive(Clone, Debug, Default, Args)]
@@ -190,10 +195,17 @@ pub struct RunFlags {
     #[arg(long, value_enum)]
     pub progress: Option<ProgressMode>,
     /// No progress and no summary on standard error [--no-quiet: show them]
-    #[arg(long, overrides_with = "no_quiet")]
+    #[arg(short, long, overrides_with = "no_quiet")]
     pub quiet: bool,
     #[arg(long, overrides_with = "quiet", hide = true)]
     pub no_quiet: bool,
+    /// Serve Prometheus metrics on http://ADDR/metrics while the crawl runs (e.g. 127.0.0.1:9100)
+    #[arg(long, value_name = "ADDR")]
+    pub metrics: Option<String>,
+    /// Keep serving the metrics this many seconds after the crawl ends, for a last scrape
+    /// [default: 0]
+    #[arg(long, value_name = "SECS", allow_negative_numbers = true)]
+    pub metrics_linger: Option<f64>,
 }
 
 impl RunFlags {
@@ -212,6 +224,8 @@ impl RunFlags {
             report: switch(self.report, self.no_report),
             progress: self.progress,
             quiet: switch(self.quiet, self.no_quiet),
+            metrics: self.metrics.clone(),
+            metrics_linger: self.metrics_linger,
         }
     }
 }
@@ -246,6 +260,13 @@ impl RunOptions {
         o.fill("report", &mut self.report, lower.report, origin);
         o.fill("progress", &mut self.progress, lower.progress, origin);
         o.fill("quiet", &mut self.quiet, lower.quiet, origin);
+        o.fill("metrics", &mut self.metrics, lower.metrics, origin);
+        o.fill(
+            "metrics_linger",
+            &mut self.metrics_linger,
+            lower.metrics_linger,
+            origin,
+        );
     }
 }
 
@@ -284,6 +305,34 @@ impl CrawlOptions {
         self.scope.fill(lower.scope, origin, o);
         self.run.fill(lower.run, origin, o);
         o.fill("rule", &mut self.rule, lower.rule, origin);
+    }
+
+    /// The keys the environment may set: every key of the file the option
+    /// structs declare, `[output]`'s as `output.format`; not `[[rule]]`.
+    pub fn env_keys() -> Vec<String> {
+        let mut keys = Vec::new();
+        let top = [
+            fields::<RequestOptions>(),
+            fields::<ScopeOptions>(),
+            fields::<RunOptions>(),
+        ];
+        for key in top.into_iter().flatten() {
+            if *key == "output" {
+                keys.extend(
+                    fields::<OutputTable>()
+                        .iter()
+                        .map(|k| format!("output.{k}")),
+                );
+            } else {
+                keys.push((*key).to_string());
+            }
+        }
+        keys
+    }
+
+    /// One layer per `COLLECTOR_<KEY>` variable set (see `config::env`).
+    pub fn from_env(env: env::Lookup) -> anyhow::Result<Vec<(Origin, Self)>> {
+        env::layers(&Self::env_keys(), env, Self::from_table)
     }
 }
 

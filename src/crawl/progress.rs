@@ -1,6 +1,8 @@
 //! What a person watching the run sees on standard error: a live line on a
-//! terminal (indicatif), a plain status line every few seconds otherwise,
-//! and a short summary at the end.
+//! terminal (indicatif), a plain status line (an `info` log event) every
+//! few seconds otherwise, and a short summary at the end. With
+//! `--log-format json` neither display nor human summary is shown: the
+//! summary is a final JSON log event.
 
 use std::io::IsTerminal as _;
 use std::sync::Arc;
@@ -11,14 +13,89 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tokio_util::sync::CancellationToken;
 
 use crate::crawl::options::ProgressMode;
-use crate::record::Summary;
+use crate::fetch::stats;
+use crate::logging;
+use crate::metrics::{Encoder, Kind};
+use crate::record::{ErrorKind, PageRecord, Summary};
 
-/// Live counters, bumped by the crawl as records are produced.
+/// Live counters, bumped by the crawl as records are produced; the
+/// progress line and the metrics read them.
 #[derive(Debug, Default)]
 pub struct Counters {
     pub pages: AtomicU64,
     pub failed: AtomicU64,
     pub bytes: AtomicU64,
+    /// Records by their final status's class ([`stats::CLASSES`]).
+    pub by_class: [AtomicU64; stats::CLASSES.len()],
+    /// Records by error kind, as `summary.json`'s `by_error`.
+    pub by_error: [AtomicU64; ErrorKind::ALL.len()],
+}
+
+impl Counters {
+    /// Counts one record written.
+    pub fn record(&self, record: &PageRecord) {
+        self.pages.fetch_add(1, Ordering::Relaxed);
+        self.bytes.fetch_add(record.bytes, Ordering::Relaxed);
+        self.by_class[stats::class_index(record.status)].fetch_add(1, Ordering::Relaxed);
+        if let Some(e) = &record.error {
+            self.by_error[e.kind as usize].fetch_add(1, Ordering::Relaxed);
+            if e.kind.is_failure() {
+                self.failed.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// The crawl's families: records by class and error, bytes, the queue.
+    pub fn collect(&self, e: &mut Encoder, queue: &QueueProbe, elapsed: Duration) {
+        let load = |a: &AtomicU64| a.load(Ordering::Relaxed) as f64;
+        e.family(
+            "collector_pages_total",
+            "Records written (URLs attempted), by the final status's class",
+            Kind::Counter,
+        );
+        for (class, n) in stats::CLASSES.iter().zip(&self.by_class) {
+            e.sample(&[("class", class)], load(n));
+        }
+        e.family(
+            "collector_page_errors_total",
+            "Records with an error, by kind (summary.json by_error)",
+            Kind::Counter,
+        );
+        for (kind, n) in ErrorKind::ALL.iter().zip(&self.by_error) {
+            e.sample(&[("kind", kind.as_str())], load(n));
+        }
+        e.single(
+            "collector_pages_failed_total",
+            "Records counted as failures (the run exits 1)",
+            Kind::Counter,
+            load(&self.failed),
+        );
+        e.single(
+            "collector_page_bytes_total",
+            "Body bytes of the records written (summary.json bytes)",
+            Kind::Counter,
+            load(&self.bytes),
+        );
+        let (queued, in_flight) = queue();
+        e.single(
+            "collector_urls_queued",
+            "URLs in the frontier waiting to be fetched",
+            Kind::Gauge,
+            queued as f64,
+        );
+        e.single(
+            "collector_urls_in_flight",
+            "URLs leased and being fetched",
+            Kind::Gauge,
+            in_flight as f64,
+        );
+        e.single(
+            "collector_pages_per_second",
+            "Records written per second since the crawl started",
+            Kind::Gauge,
+            load(&self.pages) / elapsed.as_secs_f64().max(0.001),
+        );
+    }
 }
 
 /// A source of "queued" and "in flight" numbers (the frontier).
@@ -35,12 +112,13 @@ pub fn start(
     done: CancellationToken,
 ) -> tokio::task::JoinHandle<()> {
     let live = !quiet
+        && !logging::json()
         && match mode {
             ProgressMode::Always => true,
             ProgressMode::Auto => std::io::stderr().is_terminal(),
             ProgressMode::Never => false,
         };
-    let plain = !quiet && !live && mode == ProgressMode::Auto;
+    let plain = !quiet && !live && mode == ProgressMode::Auto && !logging::json();
     tokio::spawn(async move {
         let started = Instant::now();
         let bar = live.then(|| {
@@ -49,6 +127,7 @@ pub fn start(
                 ProgressStyle::with_template("{spinner} {elapsed_precise} {msg}")
                     .unwrap_or_else(|_| ProgressStyle::default_spinner()),
             );
+            logging::console().show(bar.clone());
             bar
         });
         let tick = if live {
@@ -63,15 +142,15 @@ pub fn start(
                 _ = interval.tick() => {}
                 () = done.cancelled() => break,
             }
-            let line = status_line(&counters, &queue, started.elapsed());
             if let Some(bar) = &bar {
-                bar.set_message(line);
+                bar.set_message(status_line(&counters, &queue, started.elapsed()));
                 bar.tick();
             } else if plain {
-                eprintln!("collector: {line}");
+                tracing::info!("{}", status_line(&counters, &queue, started.elapsed()));
             }
         }
         if let Some(bar) = bar {
+            logging::console().hide();
             bar.finish_and_clear();
         }
     })
@@ -89,8 +168,15 @@ fn status_line(c: &Counters, queue: &QueueProbe, elapsed: Duration) -> String {
     )
 }
 
-/// The closing summary for people.
+/// The closing summary: for people, or with `--log-format json` one
+/// `info` event (`target` `collector::summary`) whose fields are
+/// `summary.json`'s numbers, its counts by status, error and skip reason
+/// as JSON text.
 pub fn print_summary(s: &Summary, out: &dyn std::fmt::Display) {
+    if logging::json() {
+        log_summary(s, out);
+        return;
+    }
     let statuses: Vec<String> = s
         .by_status
         .iter()
@@ -135,4 +221,29 @@ pub fn print_summary(s: &Summary, out: &dyn std::fmt::Display) {
         );
     }
     eprintln!("  output  {out}");
+}
+
+fn log_summary(s: &Summary, out: &dyn std::fmt::Display) {
+    let text = |map: &std::collections::BTreeMap<String, u64>| {
+        serde_json::to_string(map).unwrap_or_default()
+    };
+    tracing::info!(
+        target: "collector::summary",
+        pages = s.pages,
+        failed = s.failed,
+        bytes = s.bytes,
+        duration_s = s.duration_s,
+        pages_per_s = s.pages_per_s,
+        hosts = s.hosts,
+        retries = s.retries,
+        interrupted = s.interrupted,
+        tls_verified = s.tls_verified,
+        incomplete = s.incomplete,
+        by_status = text(&s.by_status),
+        by_error = text(&s.by_error),
+        skipped = text(&s.skipped),
+        by_rule = text(&s.by_rule),
+        output = %out,
+        "crawl finished"
+    );
 }

@@ -9,7 +9,6 @@
 
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use anyhow::Context as _;
@@ -51,6 +50,10 @@ struct Shared {
 pub async fn run(settings: CrawlSettings, stop: CancellationToken) -> anyhow::Result<Summary> {
     let started_at = chrono::Utc::now();
     let started = Instant::now();
+    let metrics = match &settings.metrics {
+        Some(m) => Some(crate::metrics::Server::start(m).await?),
+        None => None,
+    };
     let out_dir = match &settings.output.target {
         Target::Dir(dir) => Some(dir.clone()),
         Target::Stdout => None,
@@ -142,16 +145,21 @@ pub async fn run(settings: CrawlSettings, stop: CancellationToken) -> anyhow::Re
 
     let display_done = CancellationToken::new();
     let probe_frontier = frontier.clone();
+    let queue: progress::QueueProbe = Arc::new(move || {
+        let s = probe_frontier.stats();
+        (s.queued, s.leased)
+    });
     let display = progress::start(
         settings.progress,
         settings.quiet,
         shared.counters.clone(),
-        Arc::new(move || {
-            let s = probe_frontier.stats();
-            (s.queued, s.leased)
-        }),
+        queue.clone(),
         display_done.clone(),
     );
+    if let Some(m) = &metrics {
+        let (counters, requests) = (shared.counters.clone(), shared.visitor.fetcher.stats());
+        super::metrics::register(m.registry(), counters, queue, requests, limiter.clone());
+    }
 
     let permits = Arc::new(Semaphore::new(settings.concurrency));
     let mut tasks: JoinSet<anyhow::Result<()>> = JoinSet::new();
@@ -172,6 +180,7 @@ pub async fn run(settings: CrawlSettings, stop: CancellationToken) -> anyhow::Re
             () = stop.cancelled() => break,
         };
         let Some(lease) = lease else { break };
+        tracing::trace!(url = %crate::fetch::Shown(&lease.url), origin = %lease.origin, depth = lease.depth, "leased");
         let shared = shared.clone();
         tasks.spawn(async move {
             let result = handle(&shared, lease).await;
@@ -240,6 +249,9 @@ pub async fn run(settings: CrawlSettings, stop: CancellationToken) -> anyhow::Re
         if settings.report {
             crate::report::after_crawl(dir);
         }
+    }
+    if let Some(m) = metrics {
+        m.stop(&stop).await;
     }
     if let Some(e) = failure {
         return Err(e);
@@ -334,7 +346,7 @@ async fn handle(shared: &Shared, lease: Lease) -> anyhow::Result<()> {
             Done::NotFetched
         }
         Some(record) => {
-            count(shared, &record);
+            shared.counters.record(&record);
             out.record = Some(record);
             out.exchange = visit.exchange;
             // A denied seed has a record but was not requested either.
@@ -373,7 +385,7 @@ async fn handle_sitemap(shared: &Shared, lease: Lease) -> anyhow::Result<()> {
         skip(shared, &mut out, url.to_string(), reason, found_on);
     }
     if let Some(record) = visit.record {
-        count(shared, &record);
+        shared.counters.record(&record);
         out.record = Some(record);
     }
     out.lease = Some((lease.id, Done::NotFetched));
@@ -401,16 +413,6 @@ async fn push_sitemaps(
         })
         .collect();
     push(shared, batch, out).await
-}
-
-/// The live counters of the progress display.
-fn count(shared: &Shared, record: &crate::record::PageRecord) {
-    let c = &shared.counters;
-    c.pages.fetch_add(1, Ordering::Relaxed);
-    c.bytes.fetch_add(record.bytes, Ordering::Relaxed);
-    if record.error.as_ref().is_some_and(|e| e.kind.is_failure()) {
-        c.failed.fetch_add(1, Ordering::Relaxed);
-    }
 }
 
 async fn send(shared: &Shared, visited: Visited) -> anyhow::Result<()> {

@@ -1,5 +1,5 @@
-//! Turns the crawl's layers (flags, then the config file, then defaults)
-//! into validated, typed settings. Every error names where the value came
+//! Turns the crawl's layers (flags, then `COLLECTOR_*` variables, then the
+//! config file, then defaults) into validated, typed settings. Every error names where the value came
 //! from: the flag, or the file and key; nothing downstream re-parses
 //! strings.
 
@@ -12,11 +12,12 @@ use anyhow::{Context as _, bail};
 use url::Url;
 
 use super::options::{CrawlArgs, CrawlOptions, FetchArgs, Layered, ProgressMode};
-use crate::config::{Origin, Table, check};
+use crate::config::{Origin, Table, check, env};
 use crate::crawl::scope::Scope;
 use crate::crawl::seeds;
 use crate::fetch::FetchConfig;
 use crate::frontier::{Limits, QueryPolicy};
+use crate::metrics::MetricsSettings;
 use crate::politeness::LimiterConfig;
 use crate::rules::RuleSets;
 use crate::sink::format::{self, Output, Target};
@@ -50,6 +51,8 @@ pub struct CrawlSettings {
     /// Where a resumable crawl keeps its frontier (`--state DIR`); `None`
     /// crawls in memory.
     pub state: Option<StateDir>,
+    /// `--metrics ADDR`: Prometheus metrics served while the crawl runs.
+    pub metrics: Option<MetricsSettings>,
 }
 
 /// A resumable crawl's state directory.
@@ -79,9 +82,33 @@ pub fn layers(top: CrawlOptions, config: Option<&Path>) -> anyhow::Result<Layere
     Ok(layered)
 }
 
-/// Reads the config file (if any) and the seeds, and validates everything.
+/// Flags over the `COLLECTOR_*` variables (read through `env`) over the
+/// config file: `--config`, else the one `COLLECTOR_CONFIG` names.
+pub fn layers_with_env(
+    top: CrawlOptions,
+    config: Option<&PathBuf>,
+    env: env::Lookup,
+) -> anyhow::Result<Layered> {
+    let mut layered = Layered::new(top, &Origin::Flag);
+    for (origin, layer) in CrawlOptions::from_env(env)? {
+        layered.under(layer, &origin);
+    }
+    if let Some(file) = env::config_file(config, env)? {
+        let options = load_file(&file.path).map_err(|e| file.context(e))?;
+        layered.under(options, &Origin::file(&file.path));
+    }
+    Ok(layered)
+}
+
+/// Reads the environment, the config file (if any) and the seeds, and
+/// validates everything.
 pub fn resolve(args: &CrawlArgs) -> anyhow::Result<CrawlSettings> {
-    let layered = layers(flags(args), args.config.as_deref())?;
+    resolve_with_env(args, &env::process)
+}
+
+/// [`resolve`] with the environment given as a lookup function.
+pub fn resolve_with_env(args: &CrawlArgs, env: env::Lookup) -> anyhow::Result<CrawlSettings> {
+    let layered = layers_with_env(flags(args), args.config.as_ref(), env)?;
     let seeds = read_seeds(&args.seeds)?;
     let mut settings = build(&layered, seeds)?;
     if let Some(dir) = &args.state {
@@ -112,7 +139,7 @@ pub fn resolve_fetch(args: &FetchArgs) -> anyhow::Result<(Url, CrawlSettings)> {
         scope: args.scope.options(),
         ..CrawlOptions::default()
     };
-    let layered = layers(top, args.config.as_deref())?;
+    let layered = layers_with_env(top, args.config.as_ref(), &env::process)?;
     let url = seeds::parse_url(args.url.trim()).map_err(anyhow::Error::msg)?;
     let mut settings = build(&layered, vec![url.clone()])?;
     if let Some(name) = &args.rule {
@@ -283,6 +310,7 @@ pub fn build(layered: &Layered, seeds: Vec<Url>) -> anyhow::Result<CrawlSettings
         report: run.report.unwrap_or(true),
         progress: run.progress.unwrap_or_default(),
         quiet: run.quiet.unwrap_or(false),
+        metrics: MetricsSettings::build(o, run.metrics.as_deref(), run.metrics_linger)?,
         grace: Duration::from_secs(10),
         state: None,
         rules,

@@ -61,6 +61,11 @@ pub trait Hops: Send + Sync {
 pub trait Read: Send + Sync {
     type Body: Send;
     async fn read(&self, resp: reqwest::Response) -> Result<Self::Body, FetchError>;
+
+    /// The body's length for the request log, when it was read.
+    fn size(_body: &Self::Body) -> Option<u64> {
+        None
+    }
 }
 
 /// The whole body, failing with `too_large` past the limit.
@@ -71,6 +76,10 @@ impl Read for Capped {
     type Body = Bytes;
     async fn read(&self, resp: reqwest::Response) -> Result<Bytes, FetchError> {
         body::read_capped(resp, self.0).await
+    }
+
+    fn size(body: &Bytes) -> Option<u64> {
+        Some(body.len() as u64)
     }
 }
 
@@ -83,6 +92,10 @@ impl Read for Truncated {
     type Body = Bytes;
     async fn read(&self, resp: reqwest::Response) -> Result<Bytes, FetchError> {
         body::read_truncated(resp, self.0).await
+    }
+
+    fn size(body: &Bytes) -> Option<u64> {
+        Some(body.len() as u64)
     }
 }
 
@@ -113,6 +126,37 @@ pub struct Fetched<B> {
     pub error: Option<PageError>,
     /// Stopped (shutdown) before the work was done.
     pub stopped: bool,
+}
+
+/// The `-v` line of one request (one hop, its retries included): every
+/// request collector makes (pages, robots.txt, sitemaps, API pages) ends
+/// here. A disabled event costs a relaxed atomic load.
+fn log_request<R: Read>(
+    url: &Url,
+    result: &Result<Response<R::Body>, FetchError>,
+    retries: u32,
+    started: Instant,
+) {
+    let ms = started.elapsed().as_millis() as u64;
+    match result {
+        Ok(r) => tracing::debug!(
+            method = "GET",
+            url = %super::Shown(url),
+            status = r.status,
+            ms,
+            bytes = R::size(&r.body),
+            retries,
+            "request"
+        ),
+        Err(e) => tracing::debug!(
+            method = "GET",
+            url = %super::Shown(url),
+            error = e.kind().as_str(),
+            ms,
+            retries,
+            "request failed: {e}"
+        ),
+    }
 }
 
 fn page_error(kind: ErrorKind, message: String) -> Option<PageError> {
@@ -149,7 +193,15 @@ impl Fetcher {
         let mut seen = HashSet::new();
         loop {
             seen.insert(done.url.as_str().to_string());
+            let started = Instant::now();
+            self.stats.started();
             let (result, retries) = self.attempts(&done.url, hops, read, stop).await;
+            self.stats.finished(
+                result.as_ref().map(|r| r.status).map_err(FetchError::kind),
+                retries,
+                result.as_ref().ok().and_then(|r| R::size(&r.body)),
+            );
+            log_request::<R>(&done.url, &result, retries, started);
             done.retries += retries;
             let resp = match result {
                 Ok(r) => r,
@@ -252,6 +304,16 @@ impl Fetcher {
                 }
                 wait = hops.pause(url, wait);
             }
+            tracing::trace!(
+                url = %super::Shown(url),
+                attempt = retries + 1,
+                delay_ms = wait.as_millis() as u64,
+                "retry after {}",
+                match &result {
+                    Ok(r) => format!("HTTP {}", r.status),
+                    Err(e) => e.kind().as_str().to_string(),
+                }
+            );
             let deadline = Instant::now() + wait;
             tokio::select! {
                 () = tokio::time::sleep_until(deadline.into()) => {}

@@ -9,6 +9,7 @@ pub mod hops;
 pub mod redirect;
 pub mod retry;
 pub mod sent;
+pub mod stats;
 pub mod verdict;
 
 use std::error::Error as _;
@@ -185,6 +186,20 @@ pub fn classify(e: &reqwest::Error) -> FetchError {
     }
 }
 
+/// A URL as logs show it: a password in it is replaced by `***`.
+pub struct Shown<'a>(pub &'a Url);
+
+impl std::fmt::Display for Shown<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.0.password().is_none() {
+            return f.write_str(self.0.as_str());
+        }
+        let mut url = self.0.clone();
+        let _ = url.set_password(Some("***"));
+        f.write_str(url.as_str())
+    }
+}
+
 #[derive(Debug)]
 pub struct Response<B = Bytes> {
     pub status: u16,
@@ -223,13 +238,14 @@ pub struct Fetcher {
     defaults: HeaderMap,
     jar: Option<Arc<Jar>>,
     keep_requests: bool,
+    stats: Arc<stats::RequestStats>,
 }
 
 impl Fetcher {
     pub fn new(config: &FetchConfig) -> anyhow::Result<Self> {
         let jar = config.cookies.then(|| Arc::new(Jar::default()));
         if !config.tls.verify {
-            eprintln!("collector: warning: TLS certificates are not verified (--insecure)");
+            tracing::warn!("TLS certificates are not verified (--insecure)");
         }
         Ok(Self {
             client: client::build(config, jar.clone())?,
@@ -239,6 +255,7 @@ impl Fetcher {
             defaults: client::default_headers(config)?,
             jar,
             keep_requests: false,
+            stats: Arc::default(),
         })
     }
 
@@ -291,8 +308,33 @@ impl Fetcher {
         })
     }
 
+    /// Counts into `stats` (shared by several fetchers, e.g. the pulls of
+    /// one `collector api` run) instead of its own.
+    pub fn with_stats(mut self, stats: Arc<stats::RequestStats>) -> Self {
+        self.stats = stats;
+        self
+    }
+
+    /// The counts of every request this fetcher made, for the metrics.
+    pub fn stats(&self) -> Arc<stats::RequestStats> {
+        self.stats.clone()
+    }
+
     /// The body cap of page requests.
     pub fn max_body(&self) -> u64 {
         self.max_body
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn logged_urls_hide_passwords() {
+        let url = Url::parse("http://user:secret@127.0.0.1:8/a?b=c").expect("url");
+        assert_eq!(Shown(&url).to_string(), "http://user:***@127.0.0.1:8/a?b=c");
+        let plain = Url::parse("http://127.0.0.1:8/a").expect("url");
+        assert_eq!(Shown(&plain).to_string(), "http://127.0.0.1:8/a");
     }
 }

@@ -27,7 +27,7 @@ use super::daytime::{
     get_daytime_udp, serve_daytime,
 };
 use super::listener::ConnectionLimits;
-use super::log::{Proto, ServerEvent, ServerLog, stderr_line};
+use super::log::{Proto, ServerEvent, ServerLog};
 use super::stdin::stdin;
 use super::tcp::check::check_ports;
 use super::tcp::send::{LineEnding, SendEnd, SendMode, TcpSendOptions, send_tcp};
@@ -132,17 +132,24 @@ async fn tcp_serve(args: TcpServeArgs, shutdown: CancellationToken) -> anyhow::R
     let addr = bind_addr(&args.bind, BIND_RESOLVE_TIMEOUT).await?;
     let listener = bind_tcp(addr).await?;
     let options = args.options();
-    let log = ServerLog::stderr();
+    let log = ServerLog::tracing();
     log.event(ServerEvent::Listening {
         proto: Proto::Tcp,
         addr: listener.local_addr().unwrap_or(addr),
         what: options.describe(),
     });
     let stats = serve_tcp(listener, options, log, shutdown).await;
-    stderr_line(format_args!(
+    tracing::info!(
+        connections = stats.connections,
+        bytes_in = stats.bytes_in,
+        bytes_out = stats.bytes_out,
+        cut_at_shutdown = stats.cut_at_shutdown,
         "served {} connection(s): {} bytes in, {} bytes out, {} cut at shutdown",
-        stats.connections, stats.bytes_in, stats.bytes_out, stats.cut_at_shutdown
-    ));
+        stats.connections,
+        stats.bytes_in,
+        stats.bytes_out,
+        stats.cut_at_shutdown
+    );
     Ok(Outcome::Done)
 }
 
@@ -187,10 +194,10 @@ async fn tcp_send(args: TcpSendArgs, shutdown: CancellationToken) -> anyhow::Res
         SendEnd::ServerClosed => Outcome::Done,
         SendEnd::Interrupted => Outcome::Interrupted,
         SendEnd::TimedOut => {
-            stderr_line(format_args!(
+            tracing::warn!(
                 "{target} sent nothing for {} and did not close; giving up (see --timeout)",
                 seconds(args.timeout)
-            ));
+            );
             Outcome::Failed
         }
     })
@@ -237,7 +244,7 @@ async fn udp_serve(args: UdpServeArgs, shutdown: CancellationToken) -> anyhow::R
         None => UdpServeMode::Echo,
     };
     let socket = bind_udp(addr).await?;
-    let log = ServerLog::stderr();
+    let log = ServerLog::tracing();
     log.event(ServerEvent::Listening {
         proto: Proto::Udp,
         addr: socket.local_addr().unwrap_or(addr),
@@ -247,10 +254,15 @@ async fn udp_serve(args: UdpServeArgs, shutdown: CancellationToken) -> anyhow::R
         },
     });
     let stats = serve_udp(socket, mode, log, shutdown).await;
-    stderr_line(format_args!(
+    tracing::info!(
+        datagrams = stats.datagrams,
+        bytes_in = stats.bytes_in,
+        bytes_out = stats.bytes_out,
         "answered {} datagram(s): {} bytes in, {} bytes out",
-        stats.datagrams, stats.bytes_in, stats.bytes_out
-    ));
+        stats.datagrams,
+        stats.bytes_in,
+        stats.bytes_out
+    );
     Ok(Outcome::Done)
 }
 
@@ -266,10 +278,10 @@ fn first(addrs: &[SocketAddr], target: &Endpoint) -> anyhow::Result<SocketAddr> 
 
 fn retry_notice(addr: SocketAddr, timeout: Duration) -> impl FnMut(u32, u32) {
     move |attempt, attempts| {
-        stderr_line(format_args!(
+        tracing::warn!(
             "no answer from udp {addr} within {}; sending again ({attempt} of {attempts})",
             seconds(timeout)
-        ));
+        );
     }
 }
 
@@ -303,7 +315,7 @@ async fn daytime_serve(
     };
     let sockets = bind_daytime(addr, transports).await?;
     let zone = if args.local { Zone::Local } else { Zone::Utc };
-    let log = ServerLog::stderr();
+    let log = ServerLog::tracing();
     let what = match zone {
         Zone::Utc => "daytime, UTC",
         Zone::Local => "daytime, local time",
@@ -328,10 +340,13 @@ async fn daytime_serve(
         },
     };
     let stats = serve_daytime(sockets, options, log, shutdown).await;
-    stderr_line(format_args!(
+    tracing::info!(
+        tcp_connections = stats.tcp.connections,
+        udp_datagrams = stats.udp.datagrams,
         "answered {} tcp connection(s) and {} udp datagram(s)",
-        stats.tcp.connections, stats.udp.datagrams
-    ));
+        stats.tcp.connections,
+        stats.udp.datagrams
+    );
     Ok(Outcome::Done)
 }
 

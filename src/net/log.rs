@@ -1,10 +1,10 @@
 //! What the servers report while they run (listening, one line per
 //! connection or datagram, capacity, shutdown) and where it goes. Servers
-//! take a [`ServerLog`] instead of printing, so the CLI writes the lines to
-//! stderr and tests collect the events and assert on them.
+//! take a [`ServerLog`] instead of printing, so the CLI sends the events
+//! to the process's logs (`tracing`: text or JSON lines on stderr, like
+//! every other diagnostic) and tests collect the events and assert on them.
 
 use std::fmt;
-use std::io::{self, Write};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -148,9 +148,9 @@ impl ServerLog {
         Self(Arc::new(write))
     }
 
-    /// One line per event on stderr: what the CLI uses.
-    pub fn stderr() -> Self {
-        Self::new(|event| stderr_line(event))
+    /// One log event per server event: what the CLI uses.
+    pub fn tracing() -> Self {
+        Self::new(log_event)
     }
 
     /// Drops every event.
@@ -167,10 +167,37 @@ impl ServerLog {
     }
 }
 
-/// Writes one line to stderr. Unlike `eprintln!` it does not panic when
-/// stderr is closed: losing a log line must not bring a server down.
-pub fn stderr_line(line: impl fmt::Display) {
-    let _ignored = writeln!(io::stderr().lock(), "{line}");
+/// A server event as an `info` event (a failure as `warn`), its parts as
+/// fields: a connection is `connection proto=tcp peer=127.0.0.1:50312
+/// bytes_in=12 bytes_out=12 duration_ms=0.4 end="client-closed"` in text
+/// (strings quoted, so that a value with spaces stays one field),
+/// the same keys in JSON. The log writer never panics on a closed stderr:
+/// losing a log line must not bring a server down.
+fn log_event(event: &ServerEvent) {
+    match event {
+        ServerEvent::Connection(c) => tracing::info!(
+            proto = %c.proto,
+            peer = %c.peer,
+            bytes_in = c.bytes_in,
+            bytes_out = c.bytes_out,
+            duration_ms = (c.duration.as_secs_f64() * 10_000.0).round() / 10.0,
+            end = c.end.to_string().as_str(),
+            "connection"
+        ),
+        ServerEvent::Listening { proto, addr, what } => {
+            tracing::info!(proto = %proto, addr = %addr, what = what.as_str(), "{event}");
+        }
+        ServerEvent::ReceiveFailed { proto, reason } => {
+            tracing::warn!(proto = %proto, reason = reason.as_str(), "{event}");
+        }
+        ServerEvent::AtCapacity { max_conns } => tracing::warn!(max_conns, "{event}"),
+        ServerEvent::Draining { open, deadline } => {
+            tracing::info!(open, deadline_ms = deadline.as_millis() as u64, "{event}")
+        }
+        ServerEvent::Stopped { proto, addr } => {
+            tracing::info!(proto = %proto, addr = %addr, "{event}");
+        }
+    }
 }
 
 impl fmt::Debug for ServerLog {

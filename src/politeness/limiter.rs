@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -13,6 +14,7 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use tokio_util::sync::CancellationToken;
 
 use crate::gate::{HostGate, HostPermit, Wait};
+use crate::metrics::{Encoder, Kind};
 
 #[derive(Clone, Debug)]
 pub struct LimiterConfig {
@@ -32,6 +34,9 @@ struct OriginState {
     spacing: Option<Duration>,
     next_start: Option<Instant>,
     paused_until: Option<Instant>,
+    /// Requests started, for the metrics (counted under the lock the
+    /// start takes anyway).
+    starts: u64,
 }
 
 type States = Arc<Mutex<HashMap<Arc<str>, OriginState>>>;
@@ -45,6 +50,8 @@ pub struct OriginLimiter {
     rate: Option<DefaultKeyedRateLimiter<Arc<str>>>,
     clock: DefaultClock,
     states: States,
+    /// Pauses asked by servers (429/503), for the metrics.
+    pauses: AtomicU64,
 }
 
 /// Releases an origin's concurrency slot when dropped.
@@ -74,6 +81,7 @@ impl OriginLimiter {
             rate,
             clock: DefaultClock::default(),
             states: Arc::default(),
+            pauses: AtomicU64::new(0),
         }
     }
 
@@ -94,6 +102,8 @@ impl OriginLimiter {
     /// `Retry-After`), capped by `max_wait`. Returns the wait applied.
     pub fn pause(&self, origin: &str, wait: Duration) -> Duration {
         let wait = wait.min(self.config.max_wait);
+        self.pauses.fetch_add(1, Ordering::Relaxed);
+        tracing::trace!(origin, wait_ms = wait.as_millis() as u64, "origin paused");
         let until = Instant::now() + wait;
         let mut states = lock(&self.states);
         let st = states.entry(origin.into()).or_default();
@@ -103,6 +113,39 @@ impl OriginLimiter {
 
     pub fn max_wait(&self) -> Duration {
         self.config.max_wait
+    }
+
+    /// Requests started per origin so far (one lock, at scrape time).
+    pub fn starts(&self) -> Vec<(String, u64)> {
+        lock(&self.states)
+            .iter()
+            .filter(|(_, st)| st.starts > 0)
+            .map(|(origin, st)| (origin.to_string(), st.starts))
+            .collect()
+    }
+
+    /// How often a server asked for a pause (429/503).
+    pub fn pauses(&self) -> u64 {
+        self.pauses.load(Ordering::Relaxed)
+    }
+
+    /// The limiter's families of the metrics: requests started per origin
+    /// (the `top` busiest origins by name, the rest as `other`) and pauses.
+    pub fn collect(&self, e: &mut Encoder, top: usize) {
+        e.family(
+            "collector_origin_requests_total",
+            "Requests started per origin (scheme://host:port; the busiest origins, the rest as other)",
+            Kind::Counter,
+        );
+        for (origin, n) in crate::metrics::top_n(self.starts(), top) {
+            e.sample(&[("origin", &origin)], n as f64);
+        }
+        e.single(
+            "collector_waits_total",
+            "Pauses of an origin a server asked for (429/503 Retry-After, API rate limits)",
+            Kind::Counter,
+            self.pauses() as f64,
+        );
     }
 
     /// Waits until `origin` may start a request and returns its permit;
@@ -135,26 +178,26 @@ impl HostGate for OriginLimiter {
         let st = states.entry(key.clone()).or_default();
         if let Some(until) = st.paused_until {
             if until > now {
-                return Err(Wait::Until(until));
+                return Err(waiting(origin, "paused", Wait::Until(until), now));
             }
             st.paused_until = None;
         }
         if st.in_flight >= self.config.per_host {
-            return Err(Wait::Busy);
+            return Err(waiting(origin, "busy", Wait::Busy, now));
         }
         if let Some(next) = st.next_start
             && next > now
         {
-            return Err(Wait::Until(next));
+            return Err(waiting(origin, "crawl_delay", Wait::Until(next), now));
         }
         if let Some(rate) = &self.rate
             && let Err(not_until) = rate.check_key(&key)
         {
-            return Err(Wait::Until(
-                now + not_until.wait_time_from(self.clock.now()),
-            ));
+            let until = now + not_until.wait_time_from(self.clock.now());
+            return Err(waiting(origin, "rate", Wait::Until(until), now));
         }
         st.in_flight += 1;
+        st.starts += 1;
         if let Some(spacing) = st.spacing {
             st.next_start = Some(now + spacing);
         }
@@ -164,6 +207,22 @@ impl HostGate for OriginLimiter {
             states: self.states.clone(),
         }))
     }
+}
+
+/// The `-vv` line of an origin that may not start a request now: `why`
+/// is `paused` (429/503 back-off), `busy` (its concurrency cap),
+/// `crawl_delay` or `rate`.
+fn waiting(origin: &str, why: &'static str, wait: Wait, now: Instant) -> Wait {
+    match wait {
+        Wait::Until(t) => tracing::trace!(
+            origin,
+            why,
+            wait_ms = t.saturating_duration_since(now).as_millis() as u64,
+            "origin waits"
+        ),
+        Wait::Busy => tracing::trace!(origin, why, "origin waits"),
+    }
+    wait
 }
 
 #[cfg(test)]

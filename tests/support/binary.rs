@@ -28,6 +28,41 @@ pub fn collector(args: &[&str], cwd: &Path) -> Output {
         .expect("collector runs")
 }
 
+/// `collector ARGS...` in `cwd` with exactly the `COLLECTOR_*` variables
+/// (and `RUST_LOG`) in `env`: those of the test's own environment removed.
+pub fn collector_env(args: &[String], env: &[(String, String)], cwd: &Path) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_collector"));
+    for (var, _) in std::env::vars_os() {
+        if var.to_string_lossy().starts_with("COLLECTOR_") || var == "RUST_LOG" {
+            cmd.env_remove(var);
+        }
+    }
+    cmd.args(args)
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .current_dir(cwd)
+        .stdin(Stdio::null())
+        .output()
+        .expect("collector runs")
+}
+
+/// [`collector_env`] off the async runtime, so that the test's servers
+/// keep answering.
+pub async fn collector_env_async(
+    args: Vec<String>,
+    env: Vec<(String, String)>,
+    cwd: &Path,
+) -> Output {
+    let cwd = cwd.to_path_buf();
+    tokio::task::spawn_blocking(move || collector_env(&args, &env, &cwd))
+        .await
+        .expect("runner")
+}
+
+/// Owned arguments or variables from literals.
+pub fn owned(items: &[&str]) -> Vec<String> {
+    items.iter().map(|s| s.to_string()).collect()
+}
+
 /// What a finished run printed to standard error.
 pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()

@@ -35,7 +35,8 @@ pub struct DemoArgs {
     pub pages: u32,
     #[arg(long, value_enum, default_value_t = ProgressMode::Auto)]
     pub progress: ProgressMode,
-    #[arg(long)]
+    /// No progress and no summary on standard error
+    #[arg(short, long)]
     pub quiet: bool,
 }
 
@@ -82,7 +83,7 @@ pub async fn run(args: DemoArgs, stop: CancellationToken) -> anyhow::Result<Summ
         server_stop.clone(),
     ));
     if !args.quiet {
-        eprintln!("demo site with {} pages on http://{addr}/", args.pages);
+        tracing::info!(pages = args.pages, %addr, "demo site with {} pages on http://{addr}/", args.pages);
     }
     let seed = Url::parse(&format!("http://{addr}/"))?;
     let mut flags = CrawlOptions::default();

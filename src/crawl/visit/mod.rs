@@ -17,7 +17,7 @@ use crate::exchange::Exchange;
 use crate::extract::{self, ExtractOptions, Page};
 use crate::fetch::hops::{Capped, Fetched, Hops, Truncated};
 use crate::fetch::redirect::Refused;
-use crate::fetch::{Fetcher, Response};
+use crate::fetch::{Fetcher, Response, Shown};
 use crate::gate::HostPermit;
 
 pub use crate::fetch::hops::Redirect;
@@ -114,6 +114,11 @@ impl Visitor {
                 .await
         } else {
             let failure = self.robots_failure(url);
+            tracing::debug!(
+                url = %Shown(url),
+                robots = if failure.is_some() { "unavailable" } else { "disallowed" },
+                "not requested: robots.txt"
+            );
             if failure.is_none() && referrer.is_some() {
                 // Disallowed by the site's rules: a skip, not a page.
                 return Visit::default();
