@@ -1,5 +1,5 @@
 //! The command line: the subcommands. Each command's flags live with it
-//! (`crawl::options`, `api::settings`, `net::args`).
+//! (`crawl::options`, `api::settings`, `jobs::command`, `net::args`).
 
 use clap::{Parser, Subcommand};
 
@@ -34,6 +34,15 @@ pub enum Command {
     /// Pull every page of a paginated JSON API into a JSONL file
     #[command(after_help = help::API_EXIT_CODES)]
     Api(Box<crate::api::options::ApiArgs>),
+    /// Run the named jobs of a jobs file once, each into OUTPUT/<job>/<run-id>/
+    #[command(after_help = help::RUN_EXIT_CODES)]
+    Run(crate::jobs::command::RunArgs),
+    /// Start the jobs of a jobs file at their cron times (UTC), in the foreground
+    #[command(after_help = help::SCHEDULE_EXIT_CODES)]
+    Schedule(crate::jobs::command::ScheduleArgs),
+    /// List the jobs of a jobs file: schedule, next start, last run, output
+    #[command(after_help = help::PRINT_EXIT_CODES)]
+    Jobs(crate::jobs::command::ListArgs),
     /// Serve a small built-in site on 127.0.0.1 and crawl it into output/demo/
     #[command(after_help = help::DEMO_EXIT_CODES)]
     Demo(crate::crawl::demo::DemoArgs),

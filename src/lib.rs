@@ -32,6 +32,8 @@ pub mod frontier;
 pub mod gate;
 // The exit codes that end each command's `--help`.
 pub mod help;
+// Named batch jobs: the jobs file, run dirs and `latest`, locks, run once, schedule, list.
+pub mod jobs;
 // Diagnostic logs on stderr: levels, text or JSON lines.
 pub mod logging;
 // The TCP, UDP and RFC 867 daytime tools.
