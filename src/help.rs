@@ -40,7 +40,8 @@ Exit codes:
        once)";
 
 pub const RUN_EXIT_CODES: &str = "\
-Exit codes (the worst of the jobs run):
+Exit codes:
+  (the worst of the jobs run)
   0    every job done
   1    some job failed (failed pages, a pull stopped by an error)
   2    bad jobs file (the message names FILE: job.NAME.key) or an unknown

@@ -132,8 +132,14 @@ pub async fn schedule_command(args: &ScheduleArgs, stop: CancellationToken) -> O
 pub fn list_command(args: &ListArgs) -> Outcome {
     match load(&args.file) {
         Ok(file) => {
-            print!("{}", list::list(&file, args.root.dir(), chrono::Utc::now()));
-            Outcome::Done
+            let text = list::list(&file, args.root.dir(), chrono::Utc::now());
+            match std::io::Write::write_all(&mut std::io::stdout().lock(), text.as_bytes()) {
+                Ok(()) => Outcome::Done,
+                Err(e) => {
+                    eprintln!("collector: could not write to standard output: {e}");
+                    Outcome::Failed
+                }
+            }
         }
         Err(o) => o,
     }
