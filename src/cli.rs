@@ -34,7 +34,7 @@ pub enum Command {
     /// Pull every page of a paginated JSON API into a JSONL file
     #[command(after_help = help::API_EXIT_CODES)]
     Api(Box<crate::api::options::ApiArgs>),
-    /// Run the named jobs of a jobs file once, each into OUTPUT/<job>/<run-id>/
+    /// Run the named jobs of a jobs file once, each into OUTPUT/JOB/RUN-ID/
     #[command(after_help = help::RUN_EXIT_CODES)]
     Run(crate::jobs::command::RunArgs),
     /// Start the jobs of a jobs file at their cron times (UTC), in the foreground

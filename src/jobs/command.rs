@@ -13,7 +13,7 @@ use super::file::{self, JobsFile};
 use super::{list, run, schedule};
 use crate::outcome::Outcome;
 
-/// Where runs go by default: `output/<job>/<run-id>/`.
+/// Where runs go by default: `output/JOB/RUN-ID/`.
 const DEFAULT_OUTPUT_ROOT: &str = "output";
 
 /// `collector run FILE [--job NAME]... [--parallel N] [--output-root DIR]`.
@@ -54,7 +54,7 @@ pub struct ListArgs {
 
 #[derive(Debug, Args)]
 pub struct RootFlag {
-    /// Where job outputs go: DIR/<job>/<run-id>/, DIR/<job>/latest [default: output]
+    /// Where job outputs go: DIR/JOB/RUN-ID/, DIR/JOB/latest [default: output]
     #[arg(long, value_name = "DIR")]
     pub output_root: Option<PathBuf>,
 }

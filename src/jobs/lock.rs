@@ -1,4 +1,4 @@
-//! One lock per job: `OUTPUT/<job>/lock`, held with an exclusive advisory
+//! One lock per job: `OUTPUT/JOB/lock`, held with an exclusive advisory
 //! file lock (flock) for the whole run and holding the holder's PID and
 //! start time. The kernel drops the lock when its holder dies, so a lock
 //! file that still names a process but is not locked is stale: the next

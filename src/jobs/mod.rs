@@ -1,5 +1,5 @@
 //! Named batch jobs: a jobs file of `[job.NAME]` tables (`file`), each run
-//! into `OUTPUT/<job>/<run-id>/` (`runs`) under a per-job lock (`lock`),
+//! into `OUTPUT/JOB/RUN-ID/` (`runs`) under a per-job lock (`lock`),
 //! once (`run`), on cron times (`schedule`), or listed (`list`). The three
 //! commands and their flags live in `command`.
 

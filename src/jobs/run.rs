@@ -26,7 +26,7 @@ pub struct JobReport {
     pub run: Option<String>,
 }
 
-/// `OUTPUT/<job>`.
+/// `OUTPUT/JOB`.
 pub fn job_dir(output_root: &Path, job: &str) -> PathBuf {
     output_root.join(job)
 }

@@ -1,4 +1,4 @@
-//! A job's run directories under `OUTPUT/<job>/`: run ids (the UTC start
+//! A job's run directories under `OUTPUT/JOB/`: run ids (the UTC start
 //! time, `2026-12-02T06-00-00Z`, then `-2`, `-3` when taken), the
 //! completion marker `run.json` written last, `latest` (a relative symlink
 //! to the newest complete run, replaced atomically; a file holding the
