@@ -1,5 +1,5 @@
 //! The command line: the subcommands. Each command's flags live with it
-//! (`crawl::options`, `api::settings`, `net::args`).
+//! (`crawl::options`, `api::settings`, `jobs::command`, `net::args`).
 
 use clap::{Parser, Subcommand};
 
@@ -44,6 +44,15 @@ pub enum Command {
     /// Write OUT/report.html, a page that shows how the crawl in OUT went
     #[command(after_help = crate::report::REPORT_EXIT_CODES)]
     Report(crate::report::ReportArgs),
+    /// Run the named jobs of a jobs file once, each into OUTPUT/JOB/RUN-ID/
+    #[command(after_help = help::RUN_EXIT_CODES)]
+    Run(crate::jobs::command::RunArgs),
+    /// Start the jobs of a jobs file at their cron times (UTC), in the foreground
+    #[command(after_help = help::SCHEDULE_EXIT_CODES)]
+    Schedule(crate::jobs::command::ScheduleArgs),
+    /// List the jobs of a jobs file: schedule, next start, last run, output
+    #[command(after_help = help::PRINT_EXIT_CODES)]
+    Jobs(crate::jobs::command::ListArgs),
     /// Serve a small built-in site on 127.0.0.1 and crawl it into output/demo/
     #[command(after_help = help::DEMO_EXIT_CODES)]
     Demo(crate::crawl::demo::DemoArgs),

@@ -39,7 +39,29 @@ Exit codes:
   130  interrupted by Ctrl-C (output completed; a second Ctrl-C quits at
        once)";
 
-/// `completions` and `man` only print.
+pub const RUN_EXIT_CODES: &str = "\
+Exit codes:
+  (the worst of the jobs run)
+  0    every job done
+  1    some job failed (failed pages, a pull stopped by an error)
+  2    bad jobs file (the message names FILE: job.NAME.key) or an unknown
+       --job; nothing run
+  75   a job is already running (its lock names the holder's pid); that
+       job was not run
+  130  interrupted by Ctrl-C: running jobs stop cleanly, their runs are
+       left incomplete and resume at the next start
+  143  stopped by SIGTERM (as the first Ctrl-C, then exit 143)";
+
+pub const SCHEDULE_EXIT_CODES: &str = "\
+Cron times are in UTC: 5 fields (minute hour day month weekday) or 6 with
+seconds first. A start that falls while the job still runs is skipped.
+
+Exit codes:
+  0    stopped by SIGTERM or Ctrl-C, after the running jobs stopped
+       cleanly (their runs resume at their next start)
+  2    bad jobs file (the message names FILE: job.NAME.key); nothing run";
+
+/// `completions`, `man` and `jobs` only print.
 pub const PRINT_EXIT_CODES: &str = "\
 Exit codes:
   0    printed

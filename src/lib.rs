@@ -32,6 +32,8 @@ pub mod frontier;
 pub mod gate;
 // The exit codes that end each command's `--help`.
 pub mod help;
+// Named batch jobs: the jobs file, run dirs and `latest`, locks, run once, schedule, list.
+pub mod jobs;
 // Diagnostic logs on stderr: levels, text or JSON lines, around the progress line.
 pub mod logging;
 // Prometheus metrics: a registry of sources, the text format, the /metrics server.

@@ -1,6 +1,7 @@
 //! The `collector` binary: parse the command line, run the command, map
 //! its outcome to an exit code (0 done, 1 some URLs failed, 2 bad input,
-//! 130 interrupted by Ctrl-C, 143 stopped by SIGTERM). Only here.
+//! 75 a job already running, 130 interrupted by Ctrl-C, 143 stopped by
+//! SIGTERM). Only here.
 
 use std::process::ExitCode;
 
@@ -13,7 +14,7 @@ use collector::outcome::Outcome;
 use collector::record::Summary;
 use collector::shutdown::Signals;
 use collector::sink::Target;
-use collector::{api, crawl, net, shell};
+use collector::{api, crawl, jobs, net, shell};
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -69,6 +70,9 @@ async fn run(command: Command, stop: CancellationToken) -> Outcome {
         Command::Report(args) => collector::report::command(&args),
         Command::Fetch(args) => preview::command(&args, stop).await,
         Command::Api(args) => api::run::run(&args, stop).await,
+        Command::Run(args) => jobs::command::run_command(&args, stop).await,
+        Command::Schedule(args) => jobs::command::schedule_command(&args, stop).await,
+        Command::Jobs(args) => jobs::command::list_command(&args),
         Command::Tcp(c) => finish_tool(net::run_tcp(c, stop).await),
         Command::Udp(c) => finish_tool(net::run_udp(c, stop).await),
         Command::Daytime(c) => finish_tool(net::run_daytime(c, stop).await),

@@ -7,6 +7,9 @@
 pub enum Outcome {
     /// Everything asked for was done.
     Done,
+    /// A named job was already running (its lock held by another
+    /// process); nothing was done.
+    Busy,
     /// Stopped by a signal before the end; what was done is saved.
     Interrupted,
     /// Ran to the end, but some URLs, resources or exchanges failed.
@@ -21,13 +24,15 @@ impl Outcome {
         self.max(other)
     }
 
-    /// The exit code: 0, 1, 2, and for a stop by signal 130 (SIGINT) or
+    /// The exit code: 0, 1, 2, 75 (a job already running: `EX_TEMPFAIL`
+    /// of sysexits.h, "try again later"), and for a stop by signal 130 (SIGINT) or
     /// 143 (SIGTERM, `terminated` true).
     pub fn exit_code(self, terminated: bool) -> u8 {
         match self {
             Self::Done => 0,
             Self::Failed => 1,
             Self::BadInput => 2,
+            Self::Busy => 75,
             Self::Interrupted if terminated => 143,
             Self::Interrupted => 130,
         }
@@ -41,15 +46,17 @@ mod tests {
     #[test]
     fn the_worst_part_decides_and_signals_keep_their_codes() {
         use Outcome::*;
+        assert_eq!(Done.worst(Busy), Busy);
+        assert_eq!(Busy.worst(Interrupted), Interrupted);
         assert_eq!(Done.worst(Interrupted), Interrupted);
         assert_eq!(Interrupted.worst(Failed), Failed);
         assert_eq!(Failed.worst(BadInput), BadInput);
         assert_eq!(Done.worst(Done), Done);
-        let codes: Vec<u8> = [Done, Failed, BadInput, Interrupted]
+        let codes: Vec<u8> = [Done, Failed, BadInput, Busy, Interrupted]
             .iter()
             .map(|o| o.exit_code(false))
             .collect();
-        assert_eq!(codes, [0, 1, 2, 130]);
+        assert_eq!(codes, [0, 1, 2, 75, 130]);
         assert_eq!(Interrupted.exit_code(true), 143);
         assert_eq!(Failed.exit_code(true), 1);
     }

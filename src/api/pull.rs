@@ -45,6 +45,20 @@ pub struct PullSummary {
     pub tls_verified: bool,
 }
 
+impl PullSummary {
+    /// Failed when stopped by an error, interrupted by a signal, else done.
+    pub fn outcome(&self) -> crate::outcome::Outcome {
+        use crate::outcome::Outcome;
+        if self.error.is_some() {
+            Outcome::Failed
+        } else if self.stopped == Stopped::Interrupted {
+            Outcome::Interrupted
+        } else {
+            Outcome::Done
+        }
+    }
+}
+
 /// Why a pull ended, written to the summary by its stable name: a stop
 /// reason of the strategy (`no_next_link`, `last_page`, ...), `max_pages`,
 /// `interrupted` or `error`.

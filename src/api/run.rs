@@ -147,10 +147,6 @@ fn report(label: &str, s: &PullSummary, quiet: bool) -> Outcome {
                 e.page, e.url, e.message, e.kind
             );
         }
-        Outcome::Failed
-    } else if s.stopped == pull::Stopped::Interrupted {
-        Outcome::Interrupted
-    } else {
-        Outcome::Done
     }
+    s.outcome()
 }

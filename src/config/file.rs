@@ -76,11 +76,19 @@ impl Table {
         let hint = closest(key, &known)
             .map(|k| format!(" (did you mean `{k}`?)"))
             .unwrap_or_default();
-        bail!(
-            "{}unknown key `{key}`{hint}; known keys: {}",
-            self.prefix(),
-            known.join(", ")
-        )
+        match &self.origin {
+            // A table inside a file (`job.docs.crawl`): the key's full name.
+            Origin::File { path, table } if !table.is_empty() && !table.starts_with('[') => bail!(
+                "{}: {table}.{key}: unknown key{hint}; known keys: {}",
+                path.display(),
+                known.join(", ")
+            ),
+            _ => bail!(
+                "{}unknown key `{key}`{hint}; known keys: {}",
+                self.prefix(),
+                known.join(", ")
+            ),
+        }
     }
 
     fn prefix(&self) -> String {

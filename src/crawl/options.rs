@@ -16,8 +16,9 @@ use crate::rules::RuleSpec;
 #[derive(Debug, Args)]
 pub struct CrawlArgs {
     /// File with one seed URL per line (`#` comments allowed), `-` for standard
-    /// input, or one http(s) URL to crawl from
-    pub seeds: String,
+    /// input, or one http(s) URL to crawl from [default: the config file's
+    /// `seeds` list]
+    pub seeds: Option<String>,
     /// TOML file with crawl options; flags and COLLECTOR_* variables win over it
     /// [default: the file COLLECTOR_CONFIG names]
     #[arg(long, value_name = "FILE")]
@@ -139,6 +140,8 @@ impl ScopeOptions {
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RunOptions {
+    /// Seed URLs (config file only; the SEEDS argument wins over them).
+    pub seeds: Option<Vec<String>>,
     pub out: Option<PathBuf>,
     /// `[output]`: `format` there.
     pub output: Option<OutputTable>,
@@ -211,6 +214,7 @@ pub struct RunFlags {
 impl RunFlags {
     pub fn options(&self) -> RunOptions {
         RunOptions {
+            seeds: None,
             out: self.out.clone(),
             output: self.format.as_ref().map(|f| OutputTable {
                 format: Some(FormatNames::One(f.clone())),
@@ -232,6 +236,7 @@ impl RunFlags {
 
 impl RunOptions {
     pub fn fill(&mut self, lower: Self, origin: &Origin, o: &mut Origins) {
+        o.fill("seeds", &mut self.seeds, lower.seeds, origin);
         o.fill("out", &mut self.out, lower.out, origin);
         let mut format = self.output.take().and_then(|t| t.format);
         o.fill(

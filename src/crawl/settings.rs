@@ -109,7 +109,10 @@ pub fn resolve(args: &CrawlArgs) -> anyhow::Result<CrawlSettings> {
 /// [`resolve`] with the environment given as a lookup function.
 pub fn resolve_with_env(args: &CrawlArgs, env: env::Lookup) -> anyhow::Result<CrawlSettings> {
     let layered = layers_with_env(flags(args), args.config.as_ref(), env)?;
-    let seeds = read_seeds(&args.seeds)?;
+    let seeds = match &args.seeds {
+        Some(source) => read_seeds(source)?,
+        None => file_seeds(&layered)?,
+    };
     let mut settings = build(&layered, seeds)?;
     if let Some(dir) = &args.state {
         match (&layered.options.run.out, &settings.output.target) {
@@ -164,6 +167,23 @@ pub fn parse_file(text: &str, name: &Path) -> anyhow::Result<CrawlOptions> {
     RuleSets::compile(options.rule.as_deref().unwrap_or_default())
         .with_context(|| format!("config file {}", name.display()))?;
     Ok(options)
+}
+
+/// The config file's `seeds = [...]`, each an http(s) URL; an error names
+/// the file and key, and says when there are none.
+pub fn file_seeds(layered: &Layered) -> anyhow::Result<Vec<Url>> {
+    let name = layered.origins.name("seeds");
+    let Some(list) = &layered.options.run.seeds else {
+        bail!(
+            "no seeds: give SEEDS (a file, `-` or a URL) or `seeds = [\"https://...\"]` in the config file"
+        );
+    };
+    if list.is_empty() {
+        bail!("{name} is empty: nothing to crawl");
+    }
+    list.iter()
+        .map(|s| seeds::parse_url(s.trim()).map_err(|e| anyhow::anyhow!("{name} {s:?}: {e}")))
+        .collect()
 }
 
 /// The SEEDS argument: `-` (standard input), a seed file, or one URL.
