@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use support::binary::{collector, spawn_crawl, stderr, summary_json, write};
-use support::{Reply, Server, html_with_links, records};
+use support::{Reply, Server, html_with_links, records, urls};
 
 /// Pages in the test site.
 const PAGES: usize = 3000;
@@ -214,10 +214,7 @@ async fn state_of_other_seeds_is_refused_and_fresh_starts_over() {
 
     let fresh = crawl(&server.url("/p100"), &["--fresh"]);
     assert!(fresh.status.success(), "{}", stderr(&fresh));
-    let urls: BTreeSet<String> = records(&state)
-        .iter()
-        .map(|r| r["url"].as_str().expect("url").to_string())
-        .collect();
+    let urls = urls(&records(&state));
     assert_eq!(urls.len(), 5);
     assert!(urls.contains(&server.url("/p100")), "{urls:?}");
     assert!(!urls.contains(&server.url("/p0")), "{urls:?}");
@@ -314,10 +311,7 @@ async fn every_format_resumes_whole_after_a_kill() {
     let out = collector(&all, dir.path());
     assert!(out.status.success(), "{}", stderr(&out));
 
-    let jsonl: BTreeSet<String> = records(&state)
-        .iter()
-        .map(|r| r["url"].as_str().expect("url").to_string())
-        .collect();
+    let jsonl = urls(&records(&state));
     assert_eq!(jsonl.len(), 300);
     assert_eq!(records(&state).len(), 300, "no record twice");
     let json = support::binary::json_array(&state);
@@ -375,10 +369,7 @@ async fn ctrl_c_saves_the_state_and_says_how_to_resume() {
     all.extend(args);
     let out = collector(&all, dir.path());
     assert!(out.status.success(), "{}", stderr(&out));
-    let urls: BTreeSet<String> = records(&state)
-        .iter()
-        .map(|r| r["url"].as_str().expect("url").to_string())
-        .collect();
+    let urls = urls(&records(&state));
     assert_eq!(records(&state).len(), 1000);
     assert_eq!(urls.len(), 1000);
     assert_eq!(summary_json(&state)["pages"], 1000);

@@ -125,12 +125,13 @@ impl Writers {
                         self.flush()?;
                         dirty = false;
                     }
-                    match self.committer.as_ref().and_then(Committer::due_in) {
+                    let due = self.committer.as_ref().and_then(|c| Some((c, c.due_in()?)));
+                    match due {
                         None => match rx.blocking_recv() {
                             Some(m) => m,
                             None => break,
                         },
-                        Some(wait) => match self.recv_within(&mut rx, wait) {
+                        Some((committer, wait)) => match recv_within(committer, &mut rx, wait) {
                             Ok(Some(m)) => m,
                             Ok(None) => break,
                             Err(Elapsed) => {
@@ -195,20 +196,6 @@ impl Writers {
         Ok(())
     }
 
-    /// Waits at most `wait` for the next message (`None`: all senders gone).
-    fn recv_within(
-        &self,
-        rx: &mut mpsc::Receiver<Box<Visited>>,
-        wait: std::time::Duration,
-    ) -> Result<Option<Box<Visited>>, Elapsed> {
-        let Some(c) = &self.committer else {
-            return Ok(rx.blocking_recv());
-        };
-        c.runtime()
-            .block_on(tokio::time::timeout(wait, rx.recv()))
-            .map_err(|_| Elapsed)
-    }
-
     /// Makes the files durable, then commits their lengths, the counts
     /// and the pending leases.
     fn checkpoint(&mut self, skips: &SkipTally) -> io::Result<Checkpoint> {
@@ -231,3 +218,15 @@ impl Writers {
 
 /// No message came in time: a commit is due.
 struct Elapsed;
+
+/// Waits at most `wait` for the next message (`None`: all senders gone).
+fn recv_within(
+    committer: &Committer,
+    rx: &mut mpsc::Receiver<Box<Visited>>,
+    wait: std::time::Duration,
+) -> Result<Option<Box<Visited>>, Elapsed> {
+    committer
+        .runtime()
+        .block_on(tokio::time::timeout(wait, rx.recv()))
+        .map_err(|_| Elapsed)
+}
