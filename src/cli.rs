@@ -41,6 +41,12 @@ pub enum Command {
     /// Pull every page of a paginated JSON API into a JSONL file
     #[command(after_help = help::API_EXIT_CODES)]
     Api(Box<crate::api::options::ApiArgs>),
+    /// How a crawl shared by workers through Redis stands: queued, leased, done, origins, workers
+    #[command(after_help = help::STATUS_EXIT_CODES)]
+    Status(crate::workers::StatusArgs),
+    /// Write the merged output of a crawl shared by workers: every done page exactly once
+    #[command(after_help = help::EXPORT_EXIT_CODES)]
+    Export(crate::workers::ExportArgs),
     /// Write OUT/report.html, a page that shows how the crawl in OUT went
     #[command(after_help = crate::report::REPORT_EXIT_CODES)]
     Report(crate::report::ReportArgs),

@@ -4,7 +4,7 @@
 //! The frontier picks which URL goes next; politeness decides which origins
 //! are ready. Neither imports the other; `crawl` hands the frontier a gate.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// Why an origin cannot start a request now.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -37,4 +37,13 @@ impl std::fmt::Debug for HostPermit {
 /// Decides whether an origin (`scheme://host:port`) may start a request now.
 pub trait HostGate: Send + Sync {
     fn try_start(&self, origin: &str) -> Result<HostPermit, Wait>;
+}
+
+/// Where an origin's back-off and `Crawl-delay` go when several workers
+/// share a crawl: told to one worker, they hold for all (the shared
+/// frontier enforces them when it hands out URLs).
+pub trait OriginShare: Send + Sync {
+    /// Start nothing on `origin` for `wait`; with `spacing`, keep starts
+    /// `wait` apart from now on (robots.txt `Crawl-delay`).
+    fn hold(&self, origin: &str, wait: Duration, spacing: bool);
 }

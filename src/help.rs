@@ -14,6 +14,20 @@ Exit codes:
        quits at once
   143  stopped by SIGTERM (as the first Ctrl-C, then exit 143)";
 
+pub const STATUS_EXIT_CODES: &str = "\
+Exit codes:
+  0    the job's status was printed
+  1    Redis answered with an error
+  2    bad flags, Redis unreachable, or no worker has joined the job";
+
+pub const EXPORT_EXIT_CODES: &str = "\
+Exit codes:
+  0    every record committed so far (with --follow: until the job
+       finished) is in the output
+  1    the output could not be written, or Redis answered with an error
+  2    bad flags or Redis unreachable; nothing written
+  130  interrupted by Ctrl-C (the output is complete up to that point)";
+
 pub const FETCH_EXIT_CODES: &str = "\
 Exit codes:
   0    a response was received and used, whatever its status (a 404 is a

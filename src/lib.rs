@@ -56,3 +56,5 @@ pub mod shell;
 pub mod shutdown;
 // Output formats (JSONL, JSON, CSV, WARC), atomic files.
 pub mod sink;
+// `collector status` and `collector export`: a crawl shared by workers through Redis.
+pub mod workers;

@@ -68,6 +68,8 @@ async fn run(command: Command, stop: CancellationToken) -> Outcome {
             outcome
         }
         Command::Report(args) => collector::report::command(&args),
+        Command::Status(args) => collector::workers::status_command(&args).await,
+        Command::Export(args) => collector::workers::export_command(&args, stop).await,
         Command::Fetch(args) => preview::command(&args, stop).await,
         Command::Api(args) => api::run::run(&args, stop).await,
         Command::Run(args) => jobs::command::run_command(&args, stop).await,

@@ -93,13 +93,14 @@ impl ErrorKind {
     }
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct PageError {
     pub kind: ErrorKind,
     pub message: String,
 }
 
-#[derive(Clone, Debug, Serialize)]
+/// Read back by `collector export` from a shared crawl's stream.
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct PageRecord {
     pub url: String,
     pub final_url: String,

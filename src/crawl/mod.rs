@@ -1,5 +1,6 @@
 //! The crawl wing: settings from flags and files, seeds, scope, visiting
-//! one URL (`visit`), wiring the stages (`run`), progress, and the two
+//! one URL (`visit`), wiring the stages (`run`), a resumable crawl's state
+//! (`state`), a worker of a shared crawl (`shared`), progress, and the two
 //! commands built on a crawl's visit: `collector fetch` (`preview`) and
 //! `collector demo`.
 
@@ -12,6 +13,7 @@ pub mod run;
 pub mod scope;
 pub mod seeds;
 pub mod settings;
+pub mod shared;
 pub mod state;
 pub mod visit;
 

@@ -30,6 +30,25 @@ pub struct CrawlArgs {
     /// With --state: start the crawl over, even if DIR holds another one
     #[arg(long, requires = "state")]
     pub fresh: bool,
+    /// Crawl as one of several workers sharing the job's frontier in this
+    /// Redis (or Valkey) server: `redis://[:PASSWORD@]HOST:PORT/DB` (needs --job)
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "COLLECTOR_FRONTIER",
+        conflicts_with = "state"
+    )]
+    pub frontier: Option<String>,
+    /// With --frontier: the shared job's name; every worker of it gives the same
+    #[arg(long, value_name = "NAME")]
+    pub job: Option<String>,
+    /// With --frontier: this worker's name in the job [default: HOST-PID]
+    #[arg(long, value_name = "ID")]
+    pub worker: Option<String>,
+    /// With --frontier: seconds a lease lives without this worker's
+    /// heartbeat; a dead worker's URLs go back to the queue after that [default: 30]
+    #[arg(long, value_name = "SECS")]
+    pub lease: Option<f64>,
     #[command(flatten)]
     pub run: RunFlags,
     #[command(flatten)]

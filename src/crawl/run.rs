@@ -47,7 +47,7 @@ struct Shared {
 /// output format (`pages.jsonl` by default), `skipped.jsonl` (if asked) and
 /// `summary.json` into the output directory, or JSONL records alone to
 /// standard output.
-pub async fn run(settings: CrawlSettings, stop: CancellationToken) -> anyhow::Result<Summary> {
+pub async fn run(mut settings: CrawlSettings, stop: CancellationToken) -> anyhow::Result<Summary> {
     let started_at = chrono::Utc::now();
     let started = Instant::now();
     let metrics = match &settings.metrics {
@@ -62,7 +62,18 @@ pub async fn run(settings: CrawlSettings, stop: CancellationToken) -> anyhow::Re
         std::fs::create_dir_all(dir)
             .with_context(|| format!("could not create output directory {}", dir.display()))?;
     }
+    let mut redis = None;
+    if let Some(job) = settings.shared.clone() {
+        redis = Some(super::shared::join(&mut settings, &job).await?);
+    }
     let (frontier, resume, committer) = match (&settings.state, &out_dir) {
+        // Records go to the job's stream with their leases.
+        _ if let Some(redis) = &redis => {
+            let frontier: Arc<dyn Frontier> = redis.clone();
+            let out = out_dir.clone().unwrap_or_default();
+            let committer = Committer::new(frontier.clone(), out);
+            (frontier, None, Some(committer))
+        }
         (Some(state_dir), Some(dir)) => {
             let out = std::path::absolute(dir)
                 .with_context(|| format!("output directory {}", dir.display()))?;
@@ -112,10 +123,18 @@ pub async fn run(settings: CrawlSettings, stop: CancellationToken) -> anyhow::Re
         rx,
     );
 
-    let limiter = Arc::new(OriginLimiter::new(settings.limiter.clone()));
+    let mut limiter = OriginLimiter::new(settings.limiter.clone());
+    if let Some(redis) = &redis {
+        limiter = limiter.shared(redis.share());
+    }
+    let limiter = Arc::new(limiter);
+    let mut crawl_visitor = visitor(&settings, limiter.clone(), stop.clone())?;
+    if let Some(redis) = &redis {
+        crawl_visitor.robots_store = Some(redis.robots());
+    }
     let shared = Arc::new(Shared {
         frontier: frontier.clone(),
-        visitor: visitor(&settings, limiter.clone(), stop.clone())?,
+        visitor: crawl_visitor,
         sink: tx,
         counters: Arc::new(Counters::default()),
         log_skipped: settings.log_skipped,
@@ -235,6 +254,12 @@ pub async fn run(settings: CrawlSettings, stop: CancellationToken) -> anyhow::Re
         .await
         .context("the output writer crashed")?
         .context("could not write the output")?;
+    if let Some(redis) = &redis {
+        let handed_back = redis.leave().await?;
+        if handed_back > 0 {
+            tracing::info!(leases = handed_back, "handed back to the job's queue");
+        }
+    }
     let mut summary = written.summary;
     summary.started_at = started_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     summary.finished_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
@@ -295,6 +320,7 @@ pub fn visitor(
         found_sitemaps: Default::default(),
         robots_failures: Default::default(),
         keep_exchanges,
+        robots_store: None,
     })
 }
 

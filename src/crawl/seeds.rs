@@ -53,8 +53,18 @@ impl fmt::Display for SeedErrors {
 impl std::error::Error for SeedErrors {}
 
 /// Reads seeds from `reader`; `source_name` names it in errors, which list
-/// every bad line.
+/// every bad line. No seed at all is an error.
 pub fn parse(reader: impl BufRead, source_name: &str) -> Result<Vec<Url>, SeedErrors> {
+    parse_lines(reader, source_name, false)
+}
+
+/// [`parse`], where `may_be_empty` lets a source hold no seed (a worker
+/// joining a shared crawl that others seeded).
+pub fn parse_lines(
+    reader: impl BufRead,
+    source_name: &str,
+    may_be_empty: bool,
+) -> Result<Vec<Url>, SeedErrors> {
     let err = |line, reason: String| SeedError {
         source_name: source_name.to_string(),
         line,
@@ -88,7 +98,7 @@ pub fn parse(reader: impl BufRead, source_name: &str) -> Result<Vec<Url>, SeedEr
             Err(reason) => errors.push(err(n, reason)),
         }
     }
-    if seeds.is_empty() && errors.is_empty() {
+    if seeds.is_empty() && errors.is_empty() && !may_be_empty {
         errors.push(err(0, "no seed URL found (one URL per line)".to_string()));
     }
     match errors.is_empty() {

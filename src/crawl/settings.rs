@@ -16,7 +16,7 @@ use crate::config::{Origin, Table, check, env};
 use crate::crawl::scope::Scope;
 use crate::crawl::seeds;
 use crate::fetch::FetchConfig;
-use crate::frontier::{Limits, QueryPolicy};
+use crate::frontier::{Limits, QueryPolicy, SharedJob};
 use crate::metrics::MetricsSettings;
 use crate::politeness::LimiterConfig;
 use crate::rules::RuleSets;
@@ -53,6 +53,8 @@ pub struct CrawlSettings {
     pub state: Option<StateDir>,
     /// `--metrics ADDR`: Prometheus metrics served while the crawl runs.
     pub metrics: Option<MetricsSettings>,
+    /// `--frontier redis://... --job NAME`: a worker of a shared crawl.
+    pub shared: Option<SharedJob>,
 }
 
 /// A resumable crawl's state directory.
@@ -109,11 +111,27 @@ pub fn resolve(args: &CrawlArgs) -> anyhow::Result<CrawlSettings> {
 /// [`resolve`] with the environment given as a lookup function.
 pub fn resolve_with_env(args: &CrawlArgs, env: env::Lookup) -> anyhow::Result<CrawlSettings> {
     let layered = layers_with_env(flags(args), args.config.as_ref(), env)?;
+    if args.frontier.is_none() {
+        let given = [
+            ("--job", args.job.is_some()),
+            ("--worker", args.worker.is_some()),
+            ("--lease", args.lease.is_some()),
+        ];
+        if let Some((flag, _)) = given.iter().find(|(_, g)| *g) {
+            bail!("{flag} is for a shared crawl: give --frontier redis://HOST:PORT/DB too");
+        }
+    }
+    // A worker joining a shared crawl may come without seeds.
+    let joining = args.frontier.is_some();
     let seeds = match &args.seeds {
-        Some(source) => read_seeds(source)?,
+        Some(source) => read_seeds(source, joining)?,
+        None if joining && layered.options.run.seeds.is_none() => Vec::new(),
         None => file_seeds(&layered)?,
     };
     let mut settings = build(&layered, seeds)?;
+    if let Some(url) = &args.frontier {
+        settings.shared = Some(shared_job(args, url)?);
+    }
     if let Some(dir) = &args.state {
         match (&layered.options.run.out, &settings.output.target) {
             (_, Target::Stdout) => bail!(
@@ -187,19 +205,59 @@ pub fn file_seeds(layered: &Layered) -> anyhow::Result<Vec<Url>> {
 }
 
 /// The SEEDS argument: `-` (standard input), a seed file, or one URL.
-fn read_seeds(source: &str) -> anyhow::Result<Vec<Url>> {
+fn read_seeds(source: &str, may_be_empty: bool) -> anyhow::Result<Vec<Url>> {
     match seeds::seeds_argument(source, Path::new(source).is_file()).map_err(anyhow::Error::msg)? {
         seeds::SeedsArgument::Stdin => {
             let stdin = std::io::stdin();
-            Ok(seeds::parse(stdin.lock(), "<stdin>")?)
+            Ok(seeds::parse_lines(stdin.lock(), "<stdin>", may_be_empty)?)
         }
         seeds::SeedsArgument::Url(url) => Ok(vec![url]),
         seeds::SeedsArgument::File => {
             let file = std::fs::File::open(source)
                 .with_context(|| format!("could not open seed file {source}"))?;
-            Ok(seeds::parse(BufReader::new(file), source)?)
+            Ok(seeds::parse_lines(
+                BufReader::new(file),
+                source,
+                may_be_empty,
+            )?)
         }
     }
+}
+
+/// `--frontier URL --job NAME [--worker ID] [--lease SECS]`.
+fn shared_job(args: &CrawlArgs, url: &str) -> anyhow::Result<SharedJob> {
+    let Some(job) = &args.job else {
+        bail!("--frontier needs --job NAME: the workers of one job share its frontier");
+    };
+    crate::frontier::redis::check_job_name(job).map_err(anyhow::Error::msg)?;
+    let lease = match args.lease {
+        None => Duration::from_secs(30),
+        Some(secs) if secs.is_finite() && (1.0..=86_400.0).contains(&secs) => {
+            Duration::from_secs_f64(secs)
+        }
+        Some(secs) => bail!("--lease must be 1 to 86400 seconds, got {secs}"),
+    };
+    let worker = match &args.worker {
+        Some(w) if !w.trim().is_empty() && !w.contains('\n') => w.clone(),
+        Some(w) => bail!("--worker {w:?}: a worker name is one line of text"),
+        None => default_worker(),
+    };
+    Ok(SharedJob {
+        url: url.to_string(),
+        job: job.clone(),
+        worker,
+        lease,
+    })
+}
+
+/// HOST-PID: unique among the live workers of a job.
+fn default_worker() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "worker".to_string());
+    format!("{host}-{}", std::process::id())
 }
 
 /// `--format` or `[output] format`; standard output takes JSONL only.
@@ -333,6 +391,7 @@ pub fn build(layered: &Layered, seeds: Vec<Url>) -> anyhow::Result<CrawlSettings
         metrics: MetricsSettings::build(o, run.metrics.as_deref(), run.metrics_linger)?,
         grace: Duration::from_secs(10),
         state: None,
+        shared: None,
         rules,
     })
 }

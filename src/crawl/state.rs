@@ -127,8 +127,20 @@ pub fn identity(settings: &CrawlSettings) -> String {
     let mut sitemaps: Vec<&str> = settings.sitemaps.iter().map(|u| u.as_str()).collect();
     sitemaps.sort_unstable();
     lines.extend(sitemaps.iter().map(|s| format!("sitemap {s}")));
+    lines.push(scope_identity(settings));
+    lines.join("\n")
+}
+
+/// The part of [`identity`] that is not seeds: what the workers of a
+/// shared crawl must agree on (each may bring its own seeds). The allowed
+/// domains are `domain NAME` lines.
+pub fn scope_identity(settings: &CrawlSettings) -> String {
     let scope = &settings.scope;
-    lines.extend(scope.domains.iter().map(|d| format!("domain {d}")));
+    let mut lines: Vec<String> = scope
+        .domains
+        .iter()
+        .map(|d| format!("domain {d}"))
+        .collect();
     lines.push(format!("subdomains {}", scope.subdomains));
     lines.extend(
         scope

@@ -2,8 +2,9 @@
 //! per-origin queues so that a slow or rate-limited origin never holds up
 //! the others.
 //!
-//! One trait, several stores: in memory (`memory.rs`), an embedded on-disk
-//! store for resumable crawls (`disk/`), and later Redis. URLs are
+//! One trait, three stores: in memory (`memory.rs`), an embedded on-disk
+//! store for resumable crawls (`disk/`), and Redis, shared by several
+//! workers (`redis/`). URLs are
 //! *leased*: a lease is handed out when the origin's gate allows a request,
 //! and completed once the page's record and its discovered links are handed
 //! on. A lease that is never completed is still counted as in flight, so
@@ -18,6 +19,7 @@ pub mod disk;
 mod lease;
 pub mod memory;
 mod packed;
+pub mod redis;
 
 use std::sync::Arc;
 
@@ -29,6 +31,7 @@ use crate::gate::{HostGate, HostPermit};
 pub use canon::{Fingerprint, QueryPolicy, canonicalize, fingerprint};
 pub use disk::{DiskFrontier, Resume};
 pub use memory::MemoryFrontier;
+pub use redis::{RedisFrontier, SharedJob};
 
 /// What a queued URL is fetched as.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -72,6 +75,16 @@ pub enum Done {
 pub struct LeaseId {
     origin: u32,
     seq: u64,
+}
+
+/// A lease to commit, with what a shared frontier keeps of it: whether
+/// its page failed, and its record as JSON (see [`Frontier::wants_records`]).
+#[derive(Clone, Debug)]
+pub struct Ack {
+    pub id: LeaseId,
+    pub done: Done,
+    pub failed: bool,
+    pub record: Option<Vec<u8>>,
 }
 
 /// A URL handed out for fetching. Hand it back with [`Frontier::complete`],
@@ -142,6 +155,20 @@ pub trait Frontier: Send + Sync {
     ) -> Result<(), FrontierError> {
         let _ = (done, positions);
         Ok(())
+    }
+
+    /// Whether commits should carry each lease's record: a frontier shared
+    /// by several workers keeps the job's records itself, committed in the
+    /// same step as their leases ([`Frontier::commit_records`]).
+    fn wants_records(&self) -> bool {
+        false
+    }
+
+    /// [`Frontier::commit`] with each lease's record (when
+    /// [`Frontier::wants_records`]).
+    async fn commit_records(&self, acks: &[Ack], positions: &[u8]) -> Result<(), FrontierError> {
+        let done: Vec<(LeaseId, Done)> = acks.iter().map(|a| (a.id, a.done)).collect();
+        self.commit(&done, positions).await
     }
 
     /// Removes and returns the URLs still queued: what `max_pages` or an

@@ -13,7 +13,7 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 use tokio_util::sync::CancellationToken;
 
-use crate::gate::{HostGate, HostPermit, Wait};
+use crate::gate::{HostGate, HostPermit, OriginShare, Wait};
 use crate::metrics::{Encoder, Kind};
 
 #[derive(Clone, Debug)]
@@ -52,6 +52,8 @@ pub struct OriginLimiter {
     states: States,
     /// Pauses asked by servers (429/503), for the metrics.
     pauses: AtomicU64,
+    /// Workers sharing the crawl: pauses and spacing go there instead.
+    share: Option<Arc<dyn OriginShare>>,
 }
 
 /// Releases an origin's concurrency slot when dropped.
@@ -82,13 +84,28 @@ impl OriginLimiter {
             clock: DefaultClock::default(),
             states: Arc::default(),
             pauses: AtomicU64::new(0),
+            share: None,
         }
+    }
+
+    /// For a worker of a shared crawl: the rate, Crawl-delay spacing and
+    /// pauses are the shared frontier's to enforce across workers (it
+    /// hands out no URL of an origin before its time), so this limiter
+    /// keeps only the per-origin concurrency cap and sends them on.
+    pub fn shared(mut self, share: Arc<dyn OriginShare>) -> Self {
+        self.rate = None;
+        self.share = Some(share);
+        self
     }
 
     /// Spaces request starts on `origin` by at least `delay` (robots.txt
     /// `Crawl-delay`), capped by `max_wait`.
     pub fn set_spacing(&self, origin: &str, delay: Duration) {
         let delay = delay.min(self.config.max_wait);
+        if let Some(share) = &self.share {
+            share.hold(origin, delay, true);
+            return;
+        }
         let mut states = lock(&self.states);
         let st = states.entry(origin.into()).or_default();
         st.spacing = Some(delay);
@@ -104,6 +121,10 @@ impl OriginLimiter {
         let wait = wait.min(self.config.max_wait);
         self.pauses.fetch_add(1, Ordering::Relaxed);
         tracing::trace!(origin, wait_ms = wait.as_millis() as u64, "origin paused");
+        if let Some(share) = &self.share {
+            share.hold(origin, wait, false);
+            return wait;
+        }
         let until = Instant::now() + wait;
         let mut states = lock(&self.states);
         let st = states.entry(origin.into()).or_default();

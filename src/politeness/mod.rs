@@ -6,7 +6,9 @@ pub mod limiter;
 pub mod origin;
 pub mod robots;
 pub mod robots_path;
+pub mod robots_share;
 
 pub use limiter::{LimiterConfig, OriginLimiter};
 pub use origin::origin_key;
 pub use robots::{ROBOTS_MAX_BYTES, RobotsCache, RobotsResponse, RobotsRules};
+pub use robots_share::RobotsStore;

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 use tokio::runtime::Handle;
 
-use crate::frontier::{Done, Frontier, LeaseId};
+use crate::frontier::{Ack, Frontier};
 use crate::record::Summary;
 
 /// Commit once this many leases wait, or [`INTERVAL`] after the first.
@@ -49,14 +49,18 @@ pub struct Committer {
     frontier: Arc<dyn Frontier>,
     runtime: Handle,
     out: PathBuf,
-    pending: Vec<(LeaseId, Done)>,
+    pending: Vec<Ack>,
     first_pending: Option<Instant>,
+    /// The frontier keeps the records (a shared crawl's): they go with
+    /// the leases, and the local files need not be synced first.
+    records: bool,
 }
 
 impl Committer {
     /// Call from within the runtime (it keeps a handle to it).
     pub fn new(frontier: Arc<dyn Frontier>, out: PathBuf) -> Self {
         Self {
+            records: frontier.wants_records(),
             frontier,
             runtime: Handle::current(),
             out,
@@ -69,9 +73,16 @@ impl Committer {
         &self.runtime
     }
 
-    pub fn add(&mut self, lease: (LeaseId, Done)) {
+    /// Whether the commit carries the records ([`Ack::record`]) and the
+    /// output files are the worker's own copy, not what the commit
+    /// depends on (a shared crawl).
+    pub fn keeps_records(&self) -> bool {
+        self.records
+    }
+
+    pub fn add(&mut self, ack: Ack) {
         self.first_pending.get_or_insert_with(Instant::now);
-        self.pending.push(lease);
+        self.pending.push(ack);
     }
 
     /// How long until a commit is due; `None` with nothing to commit.
@@ -100,7 +111,7 @@ impl Committer {
         };
         let bytes = checkpoint.to_bytes();
         self.runtime
-            .block_on(self.frontier.commit(&self.pending, &bytes))
+            .block_on(self.frontier.commit_records(&self.pending, &bytes))
             .map_err(io::Error::other)?;
         self.pending.clear();
         self.first_pending = None;

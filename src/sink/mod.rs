@@ -18,7 +18,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use crate::exchange::Exchange;
-use crate::frontier::{Done, LeaseId};
+use crate::frontier::{Ack, Done, LeaseId};
 use crate::record::{PageRecord, SkipRecord, SkipTally, Summary};
 use commit::{Checkpoint, Committer};
 pub use format::{Format, Output, Target};
@@ -163,8 +163,21 @@ impl Writers {
                 }
             }
             skips.merge(&page_skips);
-            if let (Some(c), Some(lease)) = (&mut self.committer, lease) {
-                c.add(lease);
+            if let (Some(c), Some((id, done))) = (&mut self.committer, lease) {
+                let failed = record
+                    .as_ref()
+                    .and_then(|r| r.error.as_ref())
+                    .is_some_and(|e| e.kind.is_failure());
+                let record = match &record {
+                    Some(r) if c.keeps_records() => Some(serde_json::to_vec(r)?),
+                    _ => None,
+                };
+                c.add(Ack {
+                    id,
+                    done,
+                    failed,
+                    record,
+                });
                 if c.due_in() == Some(std::time::Duration::ZERO) {
                     checkpoint = Some(self.checkpoint(&skips)?);
                 }
@@ -200,11 +213,20 @@ impl Writers {
     /// and the pending leases.
     fn checkpoint(&mut self, skips: &SkipTally) -> io::Result<Checkpoint> {
         let mut files = BTreeMap::new();
-        for (name, s) in &mut self.sinks {
-            files.insert(name.to_string(), s.checkpoint()?);
-        }
-        if let Some(w) = &mut self.skipped {
-            files.insert(SKIPPED_FILE.to_string(), w.checkpoint()?);
+        if self
+            .committer
+            .as_ref()
+            .is_some_and(Committer::keeps_records)
+        {
+            // The records go with the commit; the files are this worker's copy.
+            self.flush()?;
+        } else {
+            for (name, s) in &mut self.sinks {
+                files.insert(name.to_string(), s.checkpoint()?);
+            }
+            if let Some(w) = &mut self.skipped {
+                files.insert(SKIPPED_FILE.to_string(), w.checkpoint()?);
+            }
         }
         let mut summary = self.summary.clone();
         summary.skipped = skips.to_map();

@@ -10,6 +10,7 @@
 
 pub mod binary;
 pub mod raw;
+pub mod redis;
 pub mod sites;
 pub mod warc;
 

@@ -22,7 +22,10 @@ use crate::gate::HostPermit;
 
 pub use crate::fetch::hops::Redirect;
 use crate::frontier::{Candidate, QueryPolicy, UrlKind, canonicalize};
-use crate::politeness::{OriginLimiter, ROBOTS_MAX_BYTES, RobotsCache, RobotsResponse, origin_key};
+use crate::politeness::{
+    OriginLimiter, ROBOTS_MAX_BYTES, RobotsCache, RobotsResponse, RobotsStore, origin_key,
+    robots_share,
+};
 use crate::record::{ErrorKind, PageError, PageRecord, SkipReason};
 use crate::rules::RuleSets;
 
@@ -48,6 +51,8 @@ pub struct Visitor {
     /// Keep each page's raw exchange in [`Visit::exchange`] (archival
     /// output); the fetcher must keep requests too.
     pub keep_exchanges: bool,
+    /// The robots.txt answers of a shared crawl's workers.
+    pub robots_store: Option<Arc<dyn RobotsStore>>,
 }
 
 /// What visiting one URL produced.
@@ -253,7 +258,10 @@ impl Visitor {
             return true;
         }
         let origin = origin_key(url);
-        let (rules, fetched) = self.robots.get(&origin, || self.fetch_robots(url)).await;
+        let (rules, fetched) = self
+            .robots
+            .get(&origin, || self.shared_robots(url, &origin))
+            .await;
         if fetched {
             if let Some(delay) = rules.crawl_delay() {
                 self.limiter.set_spacing(&origin, delay);
@@ -272,6 +280,31 @@ impl Visitor {
     /// The sitemaps robots.txt files named since the last call.
     pub fn take_sitemaps(&self) -> Vec<Url> {
         std::mem::take(&mut *lock(&self.found_sitemaps))
+    }
+
+    /// [`Self::fetch_robots`], or in a shared crawl what another worker
+    /// fetched (it is then stored for the others).
+    async fn shared_robots(&self, url: &Url, origin: &str) -> RobotsResponse {
+        let Some(store) = &self.robots_store else {
+            return self.fetch_robots(url).await;
+        };
+        if let Some((resp, failure)) = store
+            .get_or_claim(origin)
+            .await
+            .as_deref()
+            .and_then(robots_share::decode)
+        {
+            if let Some(failure) = failure {
+                lock(&self.robots_failures).insert(origin.to_string(), failure);
+            }
+            return resp;
+        }
+        let resp = self.fetch_robots(url).await;
+        let failure = lock(&self.robots_failures).get(origin).cloned();
+        store
+            .put(origin, robots_share::encode(&resp, failure.as_ref()))
+            .await;
+        resp
     }
 
     async fn fetch_robots(&self, url: &Url) -> RobotsResponse {

@@ -1,0 +1,688 @@
+//! The frontier shared by several workers: `--frontier redis://HOST:PORT/DB
+//! --job NAME`. Every worker of a job runs the same pipeline on this
+//! store; none of them holds state another needs.
+//!
+//! Everything lives in Redis under `collector:{JOB}:` and every step that
+//! touches more than one key is one Lua script (`*.lua` beside this file),
+//! so it is atomic whatever the other workers do:
+//!
+//! - `seen`, a set of 8-byte URL fingerprints; `q:ORIGIN`, one list of
+//!   queued URLs per origin; `ready`, the origins with queued URLs, scored
+//!   by the earliest time their next request may start (`push.lua`).
+//! - A lease (`lease.lua`) takes the first URL of an origin that may start
+//!   now and holds it under the worker's name with a deadline that the
+//!   worker's heartbeat moves on (`beat.lua`). A lease whose deadline
+//!   passes (its worker died) goes back to its queue, for any worker.
+//! - Politeness holds across workers per origin: the next start is spaced
+//!   by the rate's interval (or Crawl-delay) from the last start, a
+//!   429/503 back-off holds the origin back for everyone (`wait.lua`), and
+//!   an origin with `per_host` requests in flight gets no more until one
+//!   ends (`release.lua`).
+//! - robots.txt is fetched once per job: the first worker to need an
+//!   origin's file claims it, fetches it and stores the answer; the others
+//!   wait for it (`Robots`).
+//! - A lease is done only with its record: `ack.lua` marks a batch of
+//!   leases done and appends their records to the job's stream (`records`)
+//!   in one step, so `collector export` sees each done page exactly once.
+//!   A late acknowledgement of a lease that expired and went back to the
+//!   queue is dropped with its record; whoever leases it again writes it.
+//!
+//! Redis commands per page: one push (of all its links), one lease, one
+//! release (batched with others), and an acknowledgement per batch of
+//! records. Run Redis with `appendonly yes` for a crawl that survives a
+//! restart of the server.
+
+mod conn;
+pub mod inspect;
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use redis::Value;
+use tokio::sync::{Notify, mpsc};
+use tokio_util::sync::CancellationToken;
+use url::Url;
+
+use super::packed::{pack_depth, unpack_depth};
+use super::{
+    Ack, Admission, Candidate, Done, Frontier, FrontierError, FrontierStats, Lease, LeaseId,
+    Limits, canon,
+};
+use crate::gate::{HostGate, OriginShare, Wait};
+use crate::politeness::RobotsStore;
+pub use conn::shown;
+use conn::{Conn, Scripts};
+
+/// Origins a lease looks at before it says "nothing ready".
+const SCAN: usize = 64;
+/// The longest a worker waits before asking Redis again when nothing was
+/// ready (another worker may have freed a slot or queued URLs).
+const POLL: Duration = Duration::from_millis(100);
+
+/// What names a worker's place in a shared job.
+#[derive(Clone, Debug)]
+pub struct SharedJob {
+    /// `redis://[user:password@]host:port/db`.
+    pub url: String,
+    /// The job's name: its keys are `collector:{NAME}:...`.
+    pub job: String,
+    /// This worker's name, unique among the job's live workers.
+    pub worker: String,
+    /// How long a lease lives without a heartbeat (`--lease SECS`).
+    pub lease: Duration,
+}
+
+impl SharedJob {
+    /// The job's key prefix (a hash tag, so that a cluster keeps a job on one node).
+    pub fn prefix(&self) -> String {
+        prefix(&self.job)
+    }
+}
+
+pub fn prefix(job: &str) -> String {
+    format!("collector:{{{job}}}:")
+}
+
+/// A job name is a key part: letters, digits and `-_.` only.
+pub fn check_job_name(job: &str) -> Result<(), String> {
+    if job.is_empty()
+        || job.len() > 100
+        || !job
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+    {
+        return Err(format!(
+            "--job {job:?}: a job name is 1 to 100 letters, digits, '-', '_' or '.'"
+        ));
+    }
+    Ok(())
+}
+
+/// Work for the worker's upkeep task.
+enum Upkeep {
+    /// A leased request ended: free its origin's slot.
+    Release(u64),
+    /// Hold an origin back for every worker; `spacing` for a Crawl-delay.
+    Hold {
+        origin: String,
+        wait: Duration,
+        spacing: bool,
+    },
+}
+
+pub struct RedisFrontier {
+    conn: Conn,
+    scripts: Arc<Scripts>,
+    prefix: String,
+    worker: String,
+    lease_ms: u64,
+    per_host: u32,
+    interval_ms: u64,
+    limits: Limits,
+    tokens: AtomicU64,
+    closed: AtomicBool,
+    changed: Notify,
+    stats: Mutex<FrontierStats>,
+    upkeep: mpsc::UnboundedSender<Upkeep>,
+    stop_upkeep: CancellationToken,
+    /// Fired by `close`: calls to an unreachable Redis give up after a while.
+    stopping: CancellationToken,
+}
+
+impl RedisFrontier {
+    /// Connects to the job's Redis and starts the worker's heartbeat.
+    /// `Err` says why not (a bad URL, nothing listening): bad input.
+    pub async fn connect(
+        job: &SharedJob,
+        limits: Limits,
+        per_host: u32,
+        rate: Option<f64>,
+    ) -> Result<Arc<Self>, String> {
+        check_job_name(&job.job)?;
+        let stopping = CancellationToken::new();
+        let conn = Conn::open(&job.url, stopping.clone()).await?;
+        let scripts = Arc::new(Scripts::new());
+        let prefix = job.prefix();
+        let (tx, rx) = mpsc::unbounded_channel();
+        let stop_upkeep = CancellationToken::new();
+        let lease_ms = job.lease.as_millis().max(1000) as u64;
+        let interval_ms = rate.map_or(0, |r| (1000.0 / r).ceil() as u64);
+        let frontier = Arc::new(Self {
+            conn: conn.clone(),
+            scripts: scripts.clone(),
+            prefix: prefix.clone(),
+            worker: job.worker.clone(),
+            lease_ms,
+            per_host,
+            interval_ms,
+            limits,
+            tokens: AtomicU64::new(0),
+            closed: AtomicBool::new(false),
+            changed: Notify::new(),
+            stats: Mutex::default(),
+            upkeep: tx,
+            stop_upkeep: stop_upkeep.clone(),
+            stopping,
+        });
+        let ctx = UpkeepCtx {
+            conn,
+            stop: stop_upkeep,
+            scripts,
+            prefix,
+            worker: job.worker.clone(),
+            lease_ms,
+            per_host,
+            interval_ms,
+        };
+        tokio::spawn(upkeep(ctx, rx));
+        Ok(frontier)
+    }
+
+    /// The job's scope as its first worker gave it, if it has begun.
+    pub async fn job_identity(&self) -> Result<Option<String>, FrontierError> {
+        let key = format!("{}identity", self.prefix);
+        self.conn
+            .call("reading the job", |mut m| {
+                let key = key.clone();
+                async move { ::redis::cmd("GET").arg(key).query_async(&mut m).await }
+            })
+            .await
+    }
+
+    /// Joins the job with this worker's scope (`identity`), which becomes
+    /// the job's if it is the first; returns the job's, to compare. Hands
+    /// back the leases an earlier process of this worker's name left.
+    pub async fn join(&self, identity: &str) -> Result<String, FrontierError> {
+        self.conn
+            .call("joining the job", |mut m| {
+                let mut inv = self.scripts.join.prepare_invoke();
+                inv.key(&self.prefix)
+                    .arg(&self.worker)
+                    .arg(self.per_host)
+                    .arg(identity);
+                async move { inv.invoke_async(&mut m).await }
+            })
+            .await
+    }
+
+    /// The worker stops: what it still holds goes back to the queues, and
+    /// it is no longer listed as live. Call it after the last commit.
+    pub async fn leave(&self) -> Result<u64, FrontierError> {
+        self.conn
+            .call("leaving the job", |mut m| {
+                let mut inv = self.scripts.leave.prepare_invoke();
+                inv.key(&self.prefix).arg(&self.worker).arg(self.per_host);
+                async move { inv.invoke_async(&mut m).await }
+            })
+            .await
+    }
+
+    /// Where this job's workers share their robots.txt answers.
+    pub fn robots(&self) -> Arc<dyn RobotsStore> {
+        Arc::new(Robots {
+            conn: self.conn.clone(),
+            prefix: self.prefix.clone(),
+            worker: self.worker.clone(),
+        })
+    }
+
+    /// What the workers of this job share of politeness: give it to the
+    /// origin limiter, which then leaves pauses and Crawl-delay to Redis.
+    pub fn share(self: &Arc<Self>) -> Arc<dyn OriginShare> {
+        Arc::new(Share(self.upkeep.clone()))
+    }
+
+    fn set_stats(&self, queued: i64, leased: i64) {
+        let mut s = self.stats.lock().unwrap_or_else(|e| e.into_inner());
+        s.queued = queued.max(0) as u64;
+        s.leased = leased.max(0) as u64;
+    }
+
+    /// One call of `lease.lua`.
+    async fn try_lease(&self) -> Result<(Reply, i64, i64), FrontierError> {
+        let token = self.tokens.fetch_add(1, Ordering::Relaxed).to_string();
+        let max_pages = self.limits.max_pages.map_or(-1, |m| m as i64);
+        let values: Vec<Value> = self
+            .conn
+            .call("leasing", |mut m| {
+                let mut inv = self.scripts.lease.prepare_invoke();
+                inv.key(&self.prefix)
+                    .arg(&self.worker)
+                    .arg(self.lease_ms)
+                    .arg(self.per_host)
+                    .arg(self.interval_ms)
+                    .arg(max_pages)
+                    .arg(SCAN)
+                    .arg(&token);
+                async move { inv.invoke_async(&mut m).await }
+            })
+            .await?;
+        Reply::parse(&values)
+            .ok_or_else(|| FrontierError::Store(format!("unexpected reply to a lease: {values:?}")))
+    }
+
+    /// Hands a lease the local gate refused back to its queue.
+    async fn give_back(&self, id: u64) -> Result<(), FrontierError> {
+        self.conn
+            .call("handing back a lease", |mut m| {
+                let mut inv = self.scripts.giveback.prepare_invoke();
+                inv.key(&self.prefix).arg(self.per_host).arg(id);
+                async move { inv.invoke_async::<i64>(&mut m).await }
+            })
+            .await
+            .map(drop)
+    }
+
+    async fn sleep(&self, wait: Duration) {
+        let notified = self.changed.notified();
+        tokio::select! {
+            () = notified => {}
+            () = tokio::time::sleep(wait.min(POLL)) => {}
+        }
+    }
+}
+
+impl Drop for RedisFrontier {
+    fn drop(&mut self) {
+        self.stop_upkeep.cancel();
+    }
+}
+
+/// What `lease.lua` answered.
+enum Reply {
+    Leased {
+        id: u64,
+        origin: String,
+        entry: Vec<u8>,
+    },
+    Wait(Duration),
+    Over,
+}
+
+impl Reply {
+    fn parse(v: &[Value]) -> Option<(Self, i64, i64)> {
+        let int = |i: usize| match v.get(i) {
+            Some(Value::Int(n)) => Some(*n),
+            _ => None,
+        };
+        let bytes = |i: usize| match v.get(i) {
+            Some(Value::BulkString(b)) => Some(b.clone()),
+            _ => None,
+        };
+        match int(0)? {
+            1 => {
+                let origin = String::from_utf8(bytes(2)?).ok()?;
+                let reply = Self::Leased {
+                    id: u64::try_from(int(1)?).ok()?,
+                    origin,
+                    entry: bytes(3)?,
+                };
+                Some((reply, int(4)?, int(5)?))
+            }
+            2 => {
+                let wait = Duration::from_millis(u64::try_from(int(1)?).ok()?);
+                Some((Self::Wait(wait), int(2)?, int(3)?))
+            }
+            _ => Some((Self::Over, int(2)?, int(3)?)),
+        }
+    }
+}
+
+/// A queued URL as stored: `DEPTH\nREFERRER\nURL` (an empty referrer for none).
+fn entry(c: &Candidate) -> String {
+    format!(
+        "{}\n{}\n{}",
+        pack_depth(c.depth, c.kind),
+        c.referrer.as_deref().unwrap_or(""),
+        c.url
+    )
+}
+
+fn parse_entry(entry: &[u8]) -> Option<(u32, super::UrlKind, Option<Arc<str>>, Url)> {
+    let s = std::str::from_utf8(entry).ok()?;
+    let mut parts = s.splitn(3, '\n');
+    let packed: u32 = parts.next()?.parse().ok()?;
+    let referrer = parts.next()?;
+    let url = Url::parse(parts.next()?).ok()?;
+    let (depth, kind) = unpack_depth(packed);
+    let referrer = (!referrer.is_empty()).then(|| Arc::from(referrer));
+    Some((depth, kind, referrer, url))
+}
+
+#[async_trait]
+impl Frontier for RedisFrontier {
+    async fn push(&self, batch: Vec<Candidate>) -> Result<Vec<Admission>, FrontierError> {
+        if batch.is_empty() {
+            return Ok(Vec::new());
+        }
+        let args: Vec<(Vec<u8>, String, String)> = batch
+            .iter()
+            .map(|c| {
+                let fp = canon::fingerprint(&c.url).to_le_bytes().to_vec();
+                let origin = crate::politeness::origin_key(&c.url);
+                let too_deep = self.limits.max_depth.is_some_and(|max| c.depth > max);
+                (fp, origin, if too_deep { String::new() } else { entry(c) })
+            })
+            .collect();
+        let codes: Vec<i64> = self
+            .conn
+            .call("queueing links", |mut m| {
+                let mut inv = self.scripts.push.prepare_invoke();
+                inv.key(&self.prefix).arg(self.per_host);
+                for (fp, origin, entry) in &args {
+                    inv.arg(fp.as_slice()).arg(origin).arg(entry);
+                }
+                async move { inv.invoke_async(&mut m).await }
+            })
+            .await?;
+        if codes.len() != batch.len() {
+            return Err(FrontierError::Store(format!(
+                "a push of {} URLs was answered with {} admissions",
+                batch.len(),
+                codes.len()
+            )));
+        }
+        if codes.contains(&0) {
+            self.changed.notify_waiters();
+        }
+        Ok(codes
+            .iter()
+            .map(|c| match c {
+                0 => Admission::Queued,
+                2 => Admission::MaxDepth,
+                _ => Admission::Duplicate,
+            })
+            .collect())
+    }
+
+    async fn lease(&self, gate: &dyn HostGate) -> Result<Option<Lease>, FrontierError> {
+        loop {
+            if self.closed.load(Ordering::Relaxed) {
+                return Ok(None);
+            }
+            let (reply, queued, leased) = self.try_lease().await?;
+            self.set_stats(queued, leased);
+            match reply {
+                Reply::Over => return Ok(None),
+                Reply::Wait(wait) => self.sleep(wait).await,
+                Reply::Leased { id, origin, entry } => {
+                    let Some((depth, kind, referrer, url)) = parse_entry(&entry) else {
+                        return Err(FrontierError::Store(format!(
+                            "unreadable queue entry in {}q:{origin}",
+                            self.prefix
+                        )));
+                    };
+                    match gate.try_start(&origin) {
+                        Ok(permit) => {
+                            return Ok(Some(Lease {
+                                url,
+                                kind,
+                                origin,
+                                depth,
+                                referrer,
+                                permit,
+                                id: LeaseId { origin: 0, seq: id },
+                            }));
+                        }
+                        Err(wait) => {
+                            self.give_back(id).await?;
+                            let wait = match wait {
+                                Wait::Busy => POLL,
+                                Wait::Until(t) => {
+                                    t.saturating_duration_since(std::time::Instant::now())
+                                }
+                            };
+                            self.sleep(wait).await;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    async fn complete(&self, lease: Lease, _done: Done) -> Result<(), FrontierError> {
+        let _ = self.upkeep.send(Upkeep::Release(lease.id.seq));
+        drop(lease);
+        self.changed.notify_waiters();
+        Ok(())
+    }
+
+    async fn commit(
+        &self,
+        done: &[(LeaseId, Done)],
+        _positions: &[u8],
+    ) -> Result<(), FrontierError> {
+        let acks: Vec<Ack> = done
+            .iter()
+            .map(|&(id, done)| Ack {
+                id,
+                done,
+                failed: false,
+                record: None,
+            })
+            .collect();
+        self.commit_records(&acks, &[]).await
+    }
+
+    fn wants_records(&self) -> bool {
+        true
+    }
+
+    async fn commit_records(&self, acks: &[Ack], _positions: &[u8]) -> Result<(), FrontierError> {
+        if acks.is_empty() {
+            return Ok(());
+        }
+        let _: Vec<i64> = self
+            .conn
+            .call("acknowledging pages", |mut m| {
+                let mut inv = self.scripts.ack.prepare_invoke();
+                inv.key(&self.prefix).arg(self.per_host);
+                for a in acks {
+                    inv.arg(a.id.seq)
+                        .arg(u8::from(a.done == Done::Fetched))
+                        .arg(u8::from(a.failed))
+                        .arg(a.record.as_deref().unwrap_or(&[]));
+                }
+                async move { inv.invoke_async(&mut m).await }
+            })
+            .await?;
+        self.changed.notify_waiters();
+        Ok(())
+    }
+
+    /// The URLs still queued stay in Redis, for the other workers and for
+    /// later runs of the job.
+    async fn drain(&self) -> Result<Vec<Candidate>, FrontierError> {
+        Ok(Vec::new())
+    }
+
+    fn close(&self) {
+        self.closed.store(true, Ordering::Relaxed);
+        self.stopping.cancel();
+        self.changed.notify_waiters();
+    }
+
+    fn stats(&self) -> FrontierStats {
+        *self.stats.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// The robots.txt answers of the job's workers, under `robots:ORIGIN`;
+/// `robots-claim:ORIGIN` names the worker fetching one now.
+struct Robots {
+    conn: Conn,
+    prefix: String,
+    worker: String,
+}
+
+/// How long a worker waits for another's robots.txt fetch before it
+/// fetches the file itself (a fetch takes at most the request timeouts).
+const ROBOTS_WAIT: Duration = Duration::from_secs(60);
+
+#[async_trait]
+impl RobotsStore for Robots {
+    async fn get_or_claim(&self, origin: &str) -> Option<Vec<u8>> {
+        let key = format!("{}robots:{origin}", self.prefix);
+        let claim = format!("{}robots-claim:{origin}", self.prefix);
+        let started = std::time::Instant::now();
+        loop {
+            let stored: Option<Vec<u8>> = self
+                .conn
+                .call("reading robots.txt", |mut m| {
+                    let key = key.clone();
+                    async move { ::redis::cmd("GET").arg(key).query_async(&mut m).await }
+                })
+                .await
+                .ok()?;
+            if stored.is_some() {
+                return stored;
+            }
+            let claimed: Option<String> = self
+                .conn
+                .call("claiming robots.txt", |mut m| {
+                    let mut cmd = ::redis::cmd("SET");
+                    cmd.arg(&claim)
+                        .arg(&self.worker)
+                        .arg("NX")
+                        .arg("PX")
+                        .arg(ROBOTS_WAIT.as_millis() as u64);
+                    async move { cmd.query_async(&mut m).await }
+                })
+                .await
+                .ok()?;
+            if claimed.is_some() || started.elapsed() > ROBOTS_WAIT {
+                return None;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    async fn put(&self, origin: &str, stored: Vec<u8>) {
+        let key = format!("{}robots:{origin}", self.prefix);
+        let result = self
+            .conn
+            .call("storing robots.txt", |mut m| {
+                let mut cmd = ::redis::cmd("SET");
+                cmd.arg(&key).arg(stored.as_slice());
+                async move { cmd.query_async::<()>(&mut m).await }
+            })
+            .await;
+        if let Err(e) = result {
+            tracing::warn!(origin, error = %e, "could not share robots.txt");
+        }
+    }
+}
+
+/// Pauses and Crawl-delays seen by this worker, for every worker.
+struct Share(mpsc::UnboundedSender<Upkeep>);
+
+impl OriginShare for Share {
+    fn hold(&self, origin: &str, wait: Duration, spacing: bool) {
+        let _ = self.0.send(Upkeep::Hold {
+            origin: origin.to_string(),
+            wait,
+            spacing,
+        });
+    }
+}
+
+/// The worker's background task: the heartbeat that keeps its leases
+/// alive, and the slot releases and holds, sent in batches. It ends when
+/// the frontier is dropped (after a last release of what is queued).
+struct UpkeepCtx {
+    conn: Conn,
+    stop: CancellationToken,
+    scripts: Arc<Scripts>,
+    prefix: String,
+    worker: String,
+    lease_ms: u64,
+    per_host: u32,
+    interval_ms: u64,
+}
+
+async fn upkeep(ctx: UpkeepCtx, mut rx: mpsc::UnboundedReceiver<Upkeep>) {
+    let UpkeepCtx {
+        conn,
+        stop,
+        scripts,
+        prefix,
+        worker,
+        lease_ms,
+        per_host,
+        interval_ms,
+    } = ctx;
+    let beat_every = Duration::from_millis(lease_ms / 3);
+    let mut beat = tokio::time::interval(beat_every);
+    beat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut open = true;
+    while open {
+        let mut due = false;
+        let first = tokio::select! {
+            _ = beat.tick() => { due = true; None }
+            msg = rx.recv() => match msg {
+                Some(m) => Some(m),
+                None => { open = false; None }
+            },
+            () = stop.cancelled() => { open = false; None }
+        };
+        let mut work: Vec<Upkeep> = first.into_iter().collect();
+        while let Ok(m) = rx.try_recv() {
+            work.push(m);
+        }
+        let mut released = Vec::new();
+        for w in work {
+            match w {
+                Upkeep::Release(id) => released.push(id),
+                Upkeep::Hold {
+                    origin,
+                    wait,
+                    spacing,
+                } => {
+                    let result = conn
+                        .call("holding an origin back", |mut m| {
+                            let mut inv = scripts.wait.prepare_invoke();
+                            inv.key(&prefix)
+                                .arg(&origin)
+                                .arg(wait.as_millis() as u64)
+                                .arg(u8::from(spacing))
+                                .arg(interval_ms);
+                            async move { inv.invoke_async::<i64>(&mut m).await }
+                        })
+                        .await;
+                    if let Err(e) = result {
+                        tracing::warn!(error = %e, "could not share an origin's back-off");
+                    }
+                }
+            }
+        }
+        if !released.is_empty() {
+            let result = conn
+                .call("freeing origin slots", |mut m| {
+                    let mut inv = scripts.release.prepare_invoke();
+                    inv.key(&prefix).arg(per_host);
+                    for id in &released {
+                        inv.arg(id);
+                    }
+                    async move { inv.invoke_async::<i64>(&mut m).await }
+                })
+                .await;
+            if let Err(e) = result {
+                tracing::warn!(error = %e, "could not free origin slots");
+            }
+        }
+        if open && due {
+            let result = conn
+                .call("heartbeat", |mut m| {
+                    let mut inv = scripts.beat.prepare_invoke();
+                    inv.key(&prefix).arg(&worker).arg(lease_ms);
+                    async move { inv.invoke_async::<i64>(&mut m).await }
+                })
+                .await;
+            if let Err(e) = result {
+                tracing::warn!(error = %e, "heartbeat failed");
+            }
+        }
+    }
+}
