@@ -45,7 +45,7 @@ rcli() { redis-cli -p "$port" "$@"; }
 for _ in $(seq 100); do rcli ping >/dev/null 2>&1 && break; sleep 0.05; done
 url="redis://127.0.0.1:$port/0"
 seeds="$site/seeds.txt"
-[ -f "$seeds" ] || python3 -c "import json,sys; print('\n'.join(json.load(open('$site/site.json'))['seeds']))" > "$seeds"
+[ -f "$seeds" ] || { echo "no $seeds (made by gen_site.py)" >&2; exit 2; }
 
 # Prints: label pages wall_s cpu_s max_rss_kib
 timed() {

@@ -189,6 +189,25 @@ async fn three_workers_fetch_and_export_every_page_once() {
     );
     let outs: Vec<_> = (0..3).map(|i| dir.path().join(format!("w{i}"))).collect();
     let first = worker(&seeds, &redis, "site", &outs[0], &[]);
+    // Exported while the job runs, ending by itself when it is finished.
+    let follow_out = dir.path().join("followed");
+    let following = tokio::process::Command::new(env!("CARGO_BIN_EXE_collector"))
+        .args([
+            "export",
+            "--frontier",
+            &redis.url(),
+            "--job",
+            "site",
+            "--follow",
+            "--quiet",
+        ])
+        .arg("--out")
+        .arg(&follow_out)
+        .stdin(Stdio::null())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn export --follow");
     // The second joins with the same seeds (already seen: not queued
     // twice); the third with none at all, once the job has begun.
     let second = worker(&seeds, &redis, "site", &outs[1], &[]);
@@ -205,6 +224,13 @@ async fn three_workers_fetch_and_export_every_page_once() {
     }
     let expected = all_pages(&[&a, &b]);
     assert_each_once(&export(&redis, "site", dir.path()), &expected);
+    let (code, err) = ended(following).await;
+    assert_eq!(code, 0, "export --follow: {err}");
+    let followed: Vec<String> = support::records(&follow_out)
+        .iter()
+        .map(|r| r["url"].as_str().expect("url").to_string())
+        .collect();
+    assert_each_once(&followed, &expected);
     for server in [&a, &b] {
         for n in 0..PAGES {
             let path = format!("/p{n}");

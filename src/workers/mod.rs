@@ -81,7 +81,7 @@ pub async fn status_command(args: &StatusArgs) -> Outcome {
                 Outcome::Done
             } else {
                 eprintln!(
-                    "collector: job {} on {} has not begun (no worker joined it)",
+                    "collector: job {} on {} has not begun (no worker queued seeds)",
                     status.job, status.redis
                 );
                 Outcome::BadInput

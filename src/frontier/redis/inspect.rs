@@ -36,7 +36,7 @@ pub struct WorkerStatus {
 pub struct JobStatus {
     pub job: String,
     pub redis: String,
-    /// The first worker has joined.
+    /// The first worker has queued its seeds.
     pub begun: bool,
     /// Begun, nothing queued and nothing leased: every worker ends.
     pub finished: bool,
