@@ -11,9 +11,10 @@
 # persistence: this measures the frontier, not the disk). For the
 # in-memory crawl and for each worker count it prints pages/s (wall time
 # from the first worker's start to the last one's end), CPU ms per page of
-# the workers together, the peak RSS of the largest worker, and Redis
-# round trips (script calls) and commands (including those the scripts
-# run) per page, from INFO commandstats. All traffic stays on 127.0.0.1.
+# the workers together, the peak RSS of the largest worker, Redis round
+# trips (script calls) and commands (including those the scripts run) per
+# page from INFO commandstats, the seen set's bytes per URL in Redis, and
+# redis-server's own CPU per page. All traffic stays on 127.0.0.1.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(dirname "$here")
@@ -72,9 +73,12 @@ timed() {
 
 results=()
 results+=("$(timed memory 1 "$collector" crawl "$seeds" --concurrency 64 --per-host 64 --quiet --no-report)")
+# redis-server's CPU seconds so far (user + system), from /proc.
+redis_cpu() { awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) / hz}' "/proc/$redis_pid/stat"; }
 for n in "${counts[@]}"; do
   rcli flushall >/dev/null
   rcli config resetstat >/dev/null
+  before=$(redis_cpu)
   line=$(timed "redis-$n" "$n" "$collector" crawl "$seeds" --frontier "$url" --job bench \
     --concurrency 64 --per-host 64 --quiet --no-report)
   stats=$(rcli info commandstats)
@@ -82,18 +86,19 @@ for n in "${counts[@]}"; do
     | awk '{t+=$2; if ($1=="evalsha"||$1=="eval") s+=$2} END {print s, t}')
   bytes=$("$collector" status --frontier "$url" --job bench --json \
     | python3 -c 'import json,sys; d=json.load(sys.stdin); print("%.1f %d" % (d["seen_bytes_per_url"], d["done"]))')
-  results+=("$line $calls $bytes")
+  redis_s=$(python3 -c "print($(redis_cpu) - $before)")
+  results+=("$line $calls $bytes $redis_s")
 done
 
 python3 - "${results[@]}" <<'PY'
 import sys
 rows = [l.split() for l in sys.argv[1:]]
 base = None
-print("%-9s %8s %9s %12s %13s %13s %14s %11s" % ("run", "pages", "pages/s", "CPU ms/page", "max RSS MiB", "scripts/page", "commands/page", "seen B/URL"))
+print("%-9s %8s %9s %12s %13s %13s %14s %11s %15s" % ("run", "pages", "pages/s", "CPU ms/page", "max RSS MiB", "scripts/page", "commands/page", "seen B/URL", "Redis CPU ms/p"))
 for r in rows:
     label, pages, wall, cpu, rss = r[0], int(r[1]), float(r[2]), float(r[3]), int(r[4])
     pps = pages / wall
     base = base or pps
-    extra = ("%13.2f %14.1f %11s" % (int(r[5]) / pages, int(r[6]) / pages, r[7])) if len(r) > 5 else "%13s %14s %11s" % ("-", "-", "-")
+    extra = ("%13.2f %14.1f %11s %15.3f" % (int(r[5]) / pages, int(r[6]) / pages, r[7], 1000 * float(r[9]) / pages)) if len(r) > 5 else "%13s %14s %11s %15s" % ("-", "-", "-", "-")
     print("%-9s %8d %9.0f %12.3f %13.1f %s   (%.2fx in-memory)" % (label, pages, pps, 1000 * cpu / pages, rss / 1024, extra, pps / base))
 PY

@@ -36,6 +36,7 @@ pub struct CrawlArgs {
         long,
         value_name = "URL",
         env = "COLLECTOR_FRONTIER",
+        hide_env_values = true,
         conflicts_with = "state"
     )]
     pub frontier: Option<String>,

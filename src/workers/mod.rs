@@ -18,7 +18,12 @@ pub use export::export_command;
 #[derive(Debug, Args)]
 pub struct StatusArgs {
     /// The Redis (or Valkey) server the job's workers share: `redis://[:PASSWORD@]HOST:PORT/DB`
-    #[arg(long, value_name = "URL", env = "COLLECTOR_FRONTIER")]
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "COLLECTOR_FRONTIER",
+        hide_env_values = true
+    )]
     pub frontier: String,
     /// The shared job's name, as its workers' --job
     #[arg(long, value_name = "NAME")]
@@ -32,7 +37,12 @@ pub struct StatusArgs {
 #[derive(Debug, Args)]
 pub struct ExportArgs {
     /// The Redis (or Valkey) server the job's workers share: `redis://[:PASSWORD@]HOST:PORT/DB`
-    #[arg(long, value_name = "URL", env = "COLLECTOR_FRONTIER")]
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "COLLECTOR_FRONTIER",
+        hide_env_values = true
+    )]
     pub frontier: String,
     /// The shared job's name, as its workers' --job
     #[arg(long, value_name = "NAME")]
