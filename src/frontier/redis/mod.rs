@@ -55,6 +55,11 @@ use crate::politeness::RobotsStore;
 pub use conn::shown;
 use conn::{Conn, Scripts};
 
+/// Fingerprints a worker remembers of what it pushed: links it has sent to
+/// Redis once are duplicates without asking again (most links of a page
+/// are). Bounded, about 16 MiB; beyond it, Redis alone decides.
+const KNOWN_MAX: usize = 1 << 20;
+
 /// Origins a lease looks at before it says "nothing ready".
 const SCAN: usize = 64;
 /// The longest a worker waits before asking Redis again when nothing was
@@ -125,6 +130,8 @@ pub struct RedisFrontier {
     closed: AtomicBool,
     changed: Notify,
     stats: Mutex<FrontierStats>,
+    /// Fingerprints this worker pushed: in the job's seen set for good.
+    known: Mutex<std::collections::HashSet<u64>>,
     upkeep: mpsc::UnboundedSender<Upkeep>,
     stop_upkeep: CancellationToken,
     /// Fired by `close`: calls to an unreachable Redis give up after a while.
@@ -162,6 +169,7 @@ impl RedisFrontier {
             closed: AtomicBool::new(false),
             changed: Notify::new(),
             stats: Mutex::default(),
+            known: Mutex::default(),
             upkeep: tx,
             stop_upkeep: stop_upkeep.clone(),
             stopping,
@@ -354,47 +362,65 @@ fn parse_entry(entry: &[u8]) -> Option<(u32, super::UrlKind, Option<Arc<str>>, U
 #[async_trait]
 impl Frontier for RedisFrontier {
     async fn push(&self, batch: Vec<Candidate>) -> Result<Vec<Admission>, FrontierError> {
-        if batch.is_empty() {
-            return Ok(Vec::new());
-        }
-        let args: Vec<(Vec<u8>, String, String)> = batch
-            .iter()
-            .map(|c| {
-                let fp = canon::fingerprint(&c.url).to_le_bytes().to_vec();
+        let mut out = vec![Admission::Duplicate; batch.len()];
+        // (index in the batch, fingerprint, origin, entry) of what Redis decides.
+        let mut ask: Vec<(usize, u64, String, String)> = Vec::with_capacity(batch.len());
+        {
+            let known = self.known.lock().unwrap_or_else(|e| e.into_inner());
+            let mut in_batch = std::collections::HashSet::with_capacity(batch.len());
+            for (i, c) in batch.iter().enumerate() {
+                let fp = canon::fingerprint(&c.url);
+                if known.contains(&fp) || !in_batch.insert(fp) {
+                    continue;
+                }
                 let origin = crate::politeness::origin_key(&c.url);
                 let too_deep = self.limits.max_depth.is_some_and(|max| c.depth > max);
-                (fp, origin, if too_deep { String::new() } else { entry(c) })
-            })
-            .collect();
+                ask.push((
+                    i,
+                    fp,
+                    origin,
+                    if too_deep { String::new() } else { entry(c) },
+                ));
+            }
+        }
+        if ask.is_empty() {
+            return Ok(out);
+        }
         let codes: Vec<i64> = self
             .conn
             .call("queueing links", |mut m| {
                 let mut inv = self.scripts.push.prepare_invoke();
                 inv.key(&self.prefix).arg(self.per_host);
-                for (fp, origin, entry) in &args {
-                    inv.arg(fp.as_slice()).arg(origin).arg(entry);
+                for (_, fp, origin, entry) in &ask {
+                    inv.arg(fp.to_le_bytes().as_slice()).arg(origin).arg(entry);
                 }
                 async move { inv.invoke_async(&mut m).await }
             })
             .await?;
-        if codes.len() != batch.len() {
+        if codes.len() != ask.len() {
             return Err(FrontierError::Store(format!(
                 "a push of {} URLs was answered with {} admissions",
-                batch.len(),
+                ask.len(),
                 codes.len()
             )));
+        }
+        {
+            let mut known = self.known.lock().unwrap_or_else(|e| e.into_inner());
+            for ((i, fp, ..), code) in ask.iter().zip(&codes) {
+                if known.len() < KNOWN_MAX {
+                    known.insert(*fp);
+                }
+                out[*i] = match code {
+                    0 => Admission::Queued,
+                    2 => Admission::MaxDepth,
+                    _ => Admission::Duplicate,
+                };
+            }
         }
         if codes.contains(&0) {
             self.changed.notify_waiters();
         }
-        Ok(codes
-            .iter()
-            .map(|c| match c {
-                0 => Admission::Queued,
-                2 => Admission::MaxDepth,
-                _ => Admission::Duplicate,
-            })
-            .collect())
+        Ok(out)
     }
 
     async fn lease(&self, gate: &dyn HostGate) -> Result<Option<Lease>, FrontierError> {
