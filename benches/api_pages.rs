@@ -66,6 +66,8 @@ fn settings(url: &str, concurrency: usize, out: &std::path::Path) -> Option<Pull
         },
         auth: None,
         resume: false,
+        overwrite: false,
+        bytes_in_flight: collector::api::settings::DEFAULT_BYTES_IN_FLIGHT,
         since: None,
         tag: None,
         json_array: false,
