@@ -14,8 +14,10 @@ use super::strategy::Strategy;
 /// must not turn into a huge list; paging one by one still gets them all.
 pub const MAX_PLANNED: u64 = 10_000;
 
-/// The URLs of every page after `first`, in order, when `strategy` and the
-/// first `body` make them known; `None` when they are not.
+/// The URLs of every page after `first`, in order, when `strategy` and
+/// `first`'s `body` make them known; `None` when they are not. `first` is
+/// the first page of a run: of the pull, or of a resumed pull (the
+/// remaining pages are then those after where it resumed).
 pub fn remaining_pages(
     strategy: &Strategy,
     first: &Url,
@@ -29,8 +31,8 @@ pub fn remaining_pages(
 
 /// What the body says there is in all, for a strategy that can plan: the
 /// number of pages (`page` with total pages) or of records (`offset`
-/// with a total). Kept in the state, so a resumed pull plans again.
-pub fn known_total(strategy: &Strategy, body: &Value) -> Result<Option<u64>, PaginateError> {
+/// with a total).
+fn known_total(strategy: &Strategy, body: &Value) -> Result<Option<u64>, PaginateError> {
     match strategy {
         Strategy::Page {
             step,
@@ -49,7 +51,7 @@ pub fn known_total(strategy: &Strategy, body: &Value) -> Result<Option<u64>, Pag
 /// The URLs of the pages after `current` up to `total` (see
 /// [`known_total`]); `None` when the strategy cannot plan or the plan
 /// would pass [`MAX_PLANNED`].
-pub fn pages_after(
+fn pages_after(
     strategy: &Strategy,
     current: &Url,
     total: u64,

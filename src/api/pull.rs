@@ -14,7 +14,7 @@ use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
-use super::plan::{known_total, pages_after};
+use super::plan::remaining_pages;
 use super::recorder::Recorder;
 use super::records::paging_pointers_found;
 pub use super::settings::{Auth, Output, PullSettings, Since};
@@ -345,7 +345,7 @@ pub async fn run(settings: PullSettings, stop: CancellationToken) -> anyhow::Res
                         tracing::warn!(
                             url = %url,
                             "no pagination found in the first page (top-level keys: [{}]); \
-                             pulling this one page (--paginate none says so and stays quiet)",
+                             pulling this one page (--paginate none does so without this warning)",
                             keys.join(", ")
                         );
                         strategy = Some(Strategy::Single);
@@ -393,10 +393,9 @@ pub async fn run(settings: PullSettings, stop: CancellationToken) -> anyhow::Res
             // The rest side by side, when the first page of this run (of
             // the pull, or of a resumed pull) tells how much there is.
             let plan = match (&next, summary.pages == run_starts_at + 1) {
-                (Ok(_), true) if settings.concurrency > 1 => known_total(&strat, &page.body)
-                    .ok()
-                    .flatten()
-                    .and_then(|total| pages_after(&strat, &url, total).ok().flatten()),
+                (Ok(_), true) if settings.concurrency > 1 => {
+                    remaining_pages(&strat, &url, &page.body).ok().flatten()
+                }
                 _ => None,
             };
             recorder.checkpoint(

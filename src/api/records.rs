@@ -1,5 +1,6 @@
 //! Where the records sit in a response body: at a configured pointer, or
-//! found by shape when the API keeps them in the one obvious place.
+//! found by shape when the API keeps them in the one obvious place; and
+//! whether the pagination pointers the settings name find anything.
 
 use serde_json::Value;
 
