@@ -249,5 +249,21 @@ async fn incremental_pulls_append_and_a_pull_with_nothing_new_keeps_the_file() {
         assert_eq!(fourth.records, 10, "{format}");
         assert_eq!(ids_in(&out), (0..160).collect::<Vec<_>>(), "{format}");
         assert!(!part.exists());
+
+        // Without a high-water mark (forgotten with --overwrite, or the
+        // first incremental run after plain pulls) a pull asks for
+        // everything, and replaces FILE rather than doubling it.
+        let state = dir.path().join("changes.state.json");
+        let mut saved: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&state).expect("state")).expect("JSON");
+        saved["since"] = serde_json::Value::Null;
+        std::fs::write(&state, saved.to_string()).expect("state without a mark");
+        let full = run().await.expect("full pull");
+        assert_eq!(full.records, 160, "{format}: everything asked for");
+        assert_eq!(
+            ids_in(&out),
+            (0..160).collect::<Vec<_>>(),
+            "{format}: not doubled"
+        );
     }
 }

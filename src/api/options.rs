@@ -125,7 +125,8 @@ pub struct ResourceFlags {
 #[derive(Debug, Clone, Default, Args)]
 pub struct SharedFlags {
     /// Pages fetched at once when the first page tells how many there are
-    /// (total pages or total records); records are still written in order [default: 4]
+    /// (total pages or total records), and no more than 128 MiB of page bodies;
+    /// records are still written in order [default: 4]
     #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub concurrency: Option<i64>,
     /// Continue a pull that stopped (error, Ctrl-C, kill) from FILE.state.json and FILE.part

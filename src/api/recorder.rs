@@ -191,9 +191,13 @@ impl Recorder {
             // An incremental run asks only for what is newer than last time.
             url = with_query_param(&url, &s.param, &value);
         }
-        // An incremental pull appends to what the earlier pulls wrote.
+        // An incremental pull appends to what the earlier pulls wrote, when
+        // it asks only for what is newer (a high-water mark was kept);
+        // without one it pulls everything, which replaces FILE.
         let append = match &prior {
-            Some(p) if settings.since.is_some() && p.finished && path.exists() => {
+            Some(p)
+                if settings.since.is_some() && p.since.is_some() && p.finished && path.exists() =>
+            {
                 // A `.part` beside a finished state was never checkpointed.
                 if part.exists() {
                     std::fs::remove_file(&part)
