@@ -47,6 +47,7 @@ fn settings(url: &str, concurrency: usize, out: &std::path::Path) -> Option<Pull
         output: Output::File(out.to_path_buf()),
         max_pages: None,
         concurrency,
+        concurrency_given: true,
         fetch: FetchConfig {
             user_agent: "collector-bench".into(),
             headers: Vec::new(),

@@ -1,5 +1,6 @@
 //! What `collector api` does with the files an earlier pull left: a
-//! resumed pull fetches side by side as the first run did, a stopped
+//! resumed pull fetches side by side as the first run did (at its
+//! `--concurrency`), a stopped
 //! pull in the way is refused (exit 2) unless `--resume` or
 //! `--overwrite`, and incremental pulls append to FILE.
 
@@ -39,8 +40,10 @@ fn pages_in_state(path: &Path) -> u64 {
         .unwrap_or(0)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_resumed_pull_fetches_its_pages_side_by_side_again() {
+/// Pulls 21 slow pages with `--concurrency N`, stops the pull after 5,
+/// resumes it without `--concurrency`, and returns the gaps between the
+/// resumed pull's requests as they arrived.
+async fn stop_then_resume_at(concurrency: &str) -> Vec<Duration> {
     // Every page answers after 100 ms: one after the other, two requests
     // never start within 100 ms of each other.
     let arrivals = Arc::new(Mutex::new(Vec::<Instant>::new()));
@@ -59,19 +62,18 @@ async fn a_resumed_pull_fetches_its_pages_side_by_side_again() {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("items.jsonl");
     let settings = |resume: bool| {
-        let mut a = args(
-            s.url("/slow"),
-            &[
-                "--paginate",
-                "page",
-                "--total-pages",
-                "total_pages",
-                "--records",
-                "items",
-                "--concurrency",
-                "4",
-            ],
-        );
+        let mut flags = vec![
+            "--paginate",
+            "page",
+            "--total-pages",
+            "total_pages",
+            "--records",
+            "items",
+        ];
+        if !resume {
+            flags.extend(["--concurrency", concurrency]);
+        }
+        let mut a = args(s.url("/slow"), &flags);
         a.resource.out = Some(out.to_string_lossy().into_owned());
         a.shared.quiet = true;
         a.shared.resume = resume;
@@ -103,16 +105,31 @@ async fn a_resumed_pull_fetches_its_pages_side_by_side_again() {
     assert_eq!(ids_in(&out), all_ids(), "every record once, in order");
     let mut times = arrivals.lock().expect("lock").clone();
     times.sort();
-    let overlapping = times
-        .windows(3)
-        .any(|w| w[2].duration_since(w[0]) < Duration::from_millis(90));
+    times
+        .windows(2)
+        .map(|w| w[1].duration_since(w[0]))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resumed_pull_fetches_its_pages_side_by_side_again() {
+    let gaps = stop_then_resume_at("4").await;
+    // Three requests within less than one page's 100 ms.
+    let overlapping = gaps
+        .windows(2)
+        .any(|w| w[0] + w[1] < Duration::from_millis(90));
     assert!(
         overlapping,
-        "the resumed pull fetched one page at a time: {:?}",
-        times
-            .windows(2)
-            .map(|w| w[1].duration_since(w[0]))
-            .collect::<Vec<_>>()
+        "the resumed pull fetched one page at a time: {gaps:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resumed_pull_keeps_the_concurrency_it_was_started_with() {
+    let gaps = stop_then_resume_at("1").await;
+    assert!(
+        gaps.iter().all(|g| *g >= Duration::from_millis(95)),
+        "--concurrency 1 was not kept: {gaps:?}"
     );
 }
 

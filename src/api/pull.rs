@@ -293,19 +293,28 @@ fn redact(message: &str, auth: &Option<Auth>) -> String {
 /// the summary says whether the pull was complete. When the first page
 /// tells how many pages there are, the rest are fetched `concurrency` at a
 /// time and still written in page order.
-pub async fn run(settings: PullSettings, stop: CancellationToken) -> anyhow::Result<PullSummary> {
+pub async fn run(
+    mut settings: PullSettings,
+    stop: CancellationToken,
+) -> anyhow::Result<PullSummary> {
     let started = Instant::now();
+    let fetcher = match &settings.requests {
+        Some(stats) => Fetcher::new(&settings.fetch)?.with_stats(stats.clone()),
+        None => Fetcher::new(&settings.fetch)?,
+    };
+    let (mut recorder, begin) = Recorder::open(&settings)?;
+    if let Some(concurrency) = begin.concurrency {
+        // A resumed pull fetches as the stopped one did.
+        settings.concurrency = concurrency;
+        settings.limiter.per_host = u32::try_from(concurrency).unwrap_or(u32::MAX);
+    }
     let puller = Puller {
-        fetcher: match &settings.requests {
-            Some(stats) => Fetcher::new(&settings.fetch)?.with_stats(stats.clone()),
-            None => Fetcher::new(&settings.fetch)?,
-        },
+        fetcher,
         limiter: OriginLimiter::new(settings.limiter.clone()),
         stop: stop.clone(),
         auth: settings.auth.clone(),
         auth_origin: origin_key(&settings.url),
     };
-    let (mut recorder, begin) = Recorder::open(&settings)?;
     let mut summary = PullSummary {
         url: settings.url.to_string(),
         pages: begin.pages,

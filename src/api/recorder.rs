@@ -40,6 +40,8 @@ pub struct Start {
     pub strategy: Option<Strategy>,
     pub pages: u64,
     pub records: u64,
+    /// Pages at once, when a resumed pull keeps the stopped one's.
+    pub concurrency: Option<usize>,
     /// Nothing left to fetch: the resumed pull had already written its last page.
     pub done: bool,
 }
@@ -134,6 +136,7 @@ impl Recorder {
                     strategy: settings.strategy.clone(),
                     pages: 0,
                     records: 0,
+                    concurrency: None,
                     done: false,
                 };
                 return Ok((
@@ -219,6 +222,7 @@ impl Recorder {
             since,
             kept,
             bytes: at.unwrap_or(0),
+            concurrency: Some(settings.concurrency),
             ..PullState::default()
         };
         if at.is_some() {
@@ -231,6 +235,7 @@ impl Recorder {
             strategy: settings.strategy.clone(),
             pages: 0,
             records: 0,
+            concurrency: None,
             done: false,
         };
         Ok((
@@ -280,11 +285,16 @@ impl Recorder {
             None => settings.url.clone(),
         };
         let written = prior.kept + prior.records;
+        let mut prior = prior;
+        if settings.concurrency_given || prior.concurrency.is_none() {
+            prior.concurrency = Some(settings.concurrency);
+        }
         let start = Start {
             url,
             strategy: prior.strategy.clone().or_else(|| settings.strategy.clone()),
             pages: prior.pages,
             records: prior.records,
+            concurrency: prior.concurrency,
             done: prior.next.is_none(),
         };
         Ok((

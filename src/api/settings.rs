@@ -38,6 +38,9 @@ pub struct PullSettings {
     pub max_pages: Option<u64>,
     /// Pages fetched at once when their number is known in advance.
     pub concurrency: usize,
+    /// Whether `concurrency` was set (flag, variable or key) rather than
+    /// defaulted: a resumed pull otherwise keeps the stopped pull's.
+    pub concurrency_given: bool,
     pub fetch: FetchConfig,
     pub limiter: LimiterConfig,
     /// Credentials, sent only to the origin of `url`.
@@ -380,6 +383,7 @@ pub fn build(
         output,
         max_pages,
         concurrency,
+        concurrency_given: shared.concurrency.is_some(),
         fetch: request.fetch,
         limiter: LimiterConfig {
             per_host: u32::try_from(concurrency).unwrap_or(u32::MAX),

@@ -30,6 +30,10 @@ pub struct PullState {
     /// incremental pull continues the earlier pulls' file).
     #[serde(default)]
     pub kept: u64,
+    /// Pages fetched at once (`--concurrency`): a resumed pull keeps it
+    /// unless given another.
+    #[serde(default)]
+    pub concurrency: Option<usize>,
 }
 
 /// A file beside a pull's output: `issues.jsonl` and `state` give
@@ -112,6 +116,7 @@ mod tests {
             finished: false,
             since: Some(json!("2026-01-01")),
             kept: 0,
+            concurrency: Some(4),
         };
         save(&path, &state).expect("save");
         let back = load(&path).expect("load").expect("some");
