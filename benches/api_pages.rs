@@ -47,6 +47,7 @@ fn settings(url: &str, concurrency: usize, out: &std::path::Path) -> Option<Pull
         output: Output::File(out.to_path_buf()),
         max_pages: None,
         concurrency,
+        concurrency_given: true,
         fetch: FetchConfig {
             user_agent: "collector-bench".into(),
             headers: Vec::new(),
@@ -66,6 +67,8 @@ fn settings(url: &str, concurrency: usize, out: &std::path::Path) -> Option<Pull
         },
         auth: None,
         resume: false,
+        overwrite: false,
+        bytes_in_flight: collector::api::settings::DEFAULT_BYTES_IN_FLIGHT,
         since: None,
         tag: None,
         json_array: false,

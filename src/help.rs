@@ -41,7 +41,8 @@ pub const API_EXIT_CODES: &str = "\
 Exit codes:
   0    complete
   1    stopped by an error (records so far kept; --resume continues)
-  2    bad flags or config file; nothing requested
+  2    bad flags or config file, or a stopped pull's FILE.part and state in the
+       way (--resume or --overwrite); nothing requested
   130  interrupted by Ctrl-C (records so far kept; --resume continues)
   143  stopped by SIGTERM (as the first Ctrl-C, then exit 143)";
 
@@ -73,7 +74,9 @@ seconds first. A start that falls while the job still runs is skipped.
 Exit codes:
   0    stopped by SIGTERM or Ctrl-C, after the running jobs stopped
        cleanly (their runs resume at their next start)
-  2    bad jobs file (the message names FILE: job.NAME.key); nothing run";
+  1    --metrics ADDR could not be served
+  2    bad jobs file (the message names FILE: job.NAME.key) or --metrics
+       address; nothing run";
 
 /// `completions`, `man` and `jobs` only print.
 pub const PRINT_EXIT_CODES: &str = "\

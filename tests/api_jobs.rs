@@ -339,7 +339,11 @@ async fn an_incremental_pull_asks_only_for_newer_records() {
                 .expect("id")
         })
         .collect();
-    assert_eq!(ids, (120..150).collect::<Vec<_>>());
+    assert_eq!(
+        ids,
+        (0..150).collect::<Vec<_>>(),
+        "appended to the first pull's"
+    );
 }
 
 #[test]

@@ -103,7 +103,7 @@ fn every_commands_help_ends_with_its_exit_codes() {
         (&["daytime", "serve"], &no_interrupt),
         (&["daytime", "get"], &interrupted),
         (&["run"], &[0, 1, 2, 75, 130, 143]),
-        (&["schedule"], &[0, 2]),
+        (&["schedule"], &[0, 1, 2]),
         (&["jobs"], &no_interrupt),
         (&["completions"], &no_interrupt),
         (&["man"], &no_interrupt),

@@ -295,6 +295,10 @@ async fn every_format_resumes_whole_after_a_kill() {
         "--max-pages",
         "300",
         "--log-skipped",
+        // At most 200 pages a second: an idle machine crawled all 300 in
+        // 0.5 s, before the kill below.
+        "--rate",
+        "200",
     ];
     let mut child = spawn_crawl(&seeds, &args);
     tokio::time::sleep(Duration::from_millis(700)).await;

@@ -1,8 +1,10 @@
 //! `collector crawl --metrics ADDR`: Prometheus text scraped while a slow
 //! local site is crawled and again after the crawl ended (`--metrics-linger`),
-//! the final counters checked against `summary.json`, and both texts
-//! validated by `promtool check metrics` (Debian package `prometheus`;
-//! required when CI=true, skipped with a message otherwise).
+//! the final counters checked against `summary.json`; the same for an API
+//! pull (child resources' requests included) and for `collector schedule`
+//! (job runs scraped during and between runs). Every text is validated by
+//! `promtool check metrics` (Debian package `prometheus`; required when
+//! CI=true, skipped with a message otherwise).
 
 mod support;
 mod support_api;
@@ -103,13 +105,19 @@ fn promtool(text: &str) -> Option<Result<(), String>> {
     })
 }
 
-/// `collector ARGS --metrics 127.0.0.1:0 --metrics-linger 30` in `cwd`,
-/// with JSON logs; returns the child and the address it serves metrics on
-/// (read from its log), its stderr drained meanwhile.
+/// `collector ARGS --metrics 127.0.0.1:0 --metrics-linger 30` in `cwd`:
+/// see [`spawn_serving`].
 async fn spawn_with_metrics(args: &[&str], cwd: &Path) -> (tokio::process::Child, String) {
+    spawn_serving(&[args, &["--metrics-linger", "30"]].concat(), cwd).await
+}
+
+/// `collector ARGS --metrics 127.0.0.1:0` in `cwd`, with JSON logs;
+/// returns the child and the address it serves metrics on (read from its
+/// log), its stderr drained meanwhile.
+async fn spawn_serving(args: &[&str], cwd: &Path) -> (tokio::process::Child, String) {
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_collector"))
         .args(args)
-        .args(["--metrics", "127.0.0.1:0", "--metrics-linger", "30"])
+        .args(["--metrics", "127.0.0.1:0"])
         .args(["--log-format", "json"])
         .env_remove("RUST_LOG")
         .env_remove("COLLECTOR_LOG")
@@ -295,4 +303,127 @@ async fn an_api_pull_serves_its_request_metrics() {
         checked.unwrap_or_else(|e| panic!("promtool: {e}\n{text}"));
     }
     let _ = child.kill().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn child_resources_requests_are_counted() {
+    let server = Server::start(
+        "127.0.0.1",
+        Arc::new(|path, _| {
+            let body = match path.strip_prefix("/kids/") {
+                Some(id) => serde_json::json!({"data": [{"kid": id}]}),
+                None => serde_json::json!({"data": [{"id": 1}, {"id": 2}, {"id": 3}]}),
+            };
+            support_api::json(body, vec![])
+        }),
+    )
+    .await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = format!(
+        "out_dir = \"run\"\nquiet = true\n\n[[resource]]\nname = \"parents\"\nurl = \"{}\"\n\
+         paginate = \"none\"\n\n[[resource]]\nname = \"kids\"\nparent = \"parents\"\n\
+         url = \"{}\"\npaginate = \"none\"\n",
+        server.url("/parents"),
+        server.url("/kids/{id}")
+    );
+    let file = write(dir.path(), "api.toml", &config);
+    let (mut child, addr) = spawn_with_metrics(&["api", &file], dir.path()).await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !dir.path().join("run/summary.json").exists() {
+        assert!(Instant::now() < deadline, "the pulls did not end");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let text = scrape(&addr).await;
+    let samples = parse(&text);
+    // The parents' page and one page per parent record.
+    assert_eq!(server.paths().len(), 4, "{:?}", server.paths());
+    assert_eq!(
+        samples["collector_requests_total{class=\"2xx\"}"], 4.0,
+        "{text}"
+    );
+    if let Some(checked) = promtool(&text) {
+        checked.unwrap_or_else(|e| panic!("promtool: {e}\n{text}"));
+    }
+    let _ = child.kill().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn schedule_serves_job_runs_by_outcome_and_the_last_run() {
+    // A two-page feed, each page after 300 ms: a run takes 0.6 s or more.
+    let server = Server::start(
+        "127.0.0.1",
+        Arc::new(|path, _| {
+            let next = (!path.contains("page=2")).then_some("/feed?page=2");
+            let body = serde_json::json!({"data": [{"id": 1}], "next": next});
+            Reply::Delayed(
+                Duration::from_millis(300),
+                Box::new(support_api::json(body, vec![])),
+            )
+        }),
+    )
+    .await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let jobs = format!(
+        "[job.feed]\nschedule = \"* * * * * *\"\n\
+         api = {{ url = \"{}\", paginate = \"next_url\", next = \"next\", records = \"data\" }}\n",
+        server.url("/feed")
+    );
+    let file = write(dir.path(), "jobs.toml", &jobs);
+    let began = chrono::Utc::now().timestamp_millis() as f64 / 1000.0;
+    let (mut child, addr) = spawn_serving(
+        &["schedule", &file, "--run-now", "--output-root", "out"],
+        dir.path(),
+    )
+    .await;
+    let done = "collector_job_runs_total{job=\"feed\",outcome=\"done\"}";
+    let mut seen_running = None;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let text = loop {
+        let text = scrape(&addr).await;
+        let samples = parse(&text);
+        if samples["collector_job_running{job=\"feed\"}"] == 1.0 && seen_running.is_none() {
+            seen_running = Some(text.clone());
+        }
+        if samples[done] >= 2.0 && seen_running.is_some() {
+            break text;
+        }
+        assert!(Instant::now() < deadline, "no two runs: {text}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let samples = parse(&text);
+    let complete = std::fs::read_dir(dir.path().join("out/feed"))
+        .expect("job dir")
+        .filter_map(Result::ok)
+        .filter(|e| e.path().join("run.json").exists())
+        .count() as f64;
+    // A run may end between the scrape and the listing.
+    assert!(
+        (samples[done]..=samples[done] + 1.0).contains(&complete),
+        "{complete} complete runs: {text}"
+    );
+    assert_eq!(
+        samples["collector_job_runs_total{job=\"feed\",outcome=\"failed\"}"],
+        0.0
+    );
+    let took = samples["collector_job_last_run_duration_seconds{job=\"feed\"}"];
+    assert!((0.6..30.0).contains(&took), "{took}: {text}");
+    let at = samples["collector_job_last_run_timestamp_seconds{job=\"feed\"}"];
+    let now = chrono::Utc::now().timestamp_millis() as f64 / 1000.0;
+    assert!(began <= at && at <= now, "{began} <= {at} <= {now}");
+    for text in [seen_running.expect("scraped during a run"), text] {
+        if let Some(checked) = promtool(&text) {
+            checked.unwrap_or_else(|e| panic!("promtool: {e}\n{text}"));
+        }
+    }
+    let pid = child.id().expect("pid").to_string();
+    let sent = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill");
+    assert!(sent.success());
+    let status = tokio::time::timeout(Duration::from_secs(30), child.wait())
+        .await
+        .expect("stopped after SIGTERM")
+        .expect("wait");
+    assert_eq!(status.code(), Some(0));
 }

@@ -1,7 +1,8 @@
 //! The JSON contracts in `schema/`, each checked against real output of a
 //! run against a local server: crawl records, skipped records and
 //! summary; an API pull's summary and state file, complete and stopped,
-//! and a config file's run summary; the `collector fetch` report. The
+//! and a config file's run summary; the `collector fetch` report; the
+//! JSON log events of a crawl and of API pulls. The
 //! schemas forbid unknown keys, so a field added to the output without its
 //! schema fails here.
 
@@ -177,4 +178,85 @@ async fn fetch_reports_match_their_schema() {
     let report: Value = serde_json::from_slice(&o.stdout).expect("the report is JSON");
     assert!(report["error"].is_object(), "{report}");
     assert_valid("fetch-report.json", &report);
+}
+
+/// Every line of `o`'s standard error, each checked against
+/// `log-event.json`; the events with target `collector::summary`.
+fn log_events(o: &std::process::Output) -> (Vec<Value>, Vec<Value>) {
+    let events: Vec<Value> = String::from_utf8_lossy(&o.stderr)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    for e in &events {
+        assert_valid("log-event.json", e);
+    }
+    let summaries = events
+        .iter()
+        .filter(|e| e["target"] == "collector::summary")
+        .cloned()
+        .collect();
+    (events, summaries)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_log_events_of_a_crawl_and_of_pulls_match_their_schema() {
+    let (site, _) = support::sites::small_site().await;
+    let api = support_api::server().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let run = |args: &[&str]| {
+        let mut all: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        all.extend(["--log-format".into(), "json".into()]);
+        support::binary::collector_env(&all, &[], dir.path())
+    };
+    let o = run(&[
+        "crawl",
+        &site.url("/"),
+        "--out",
+        "c",
+        "-vv",
+        "--max-pages",
+        "5",
+    ]);
+    assert!(matches!(o.status.code(), Some(0 | 1)), "{}", stderr(&o));
+    let (events, summaries) = log_events(&o);
+    assert!(
+        events
+            .iter()
+            .any(|e| e["level"] == "DEBUG" && e["url"].is_string() && e["status"].is_u64()),
+        "-v logs each request"
+    );
+    assert!(events.iter().any(|e| e["level"] == "TRACE"), "-vv");
+    assert_eq!(summaries.len(), 1, "{summaries:?}");
+    assert_eq!(summaries[0]["message"], "crawl finished");
+
+    let o = run(&["api", &api.url("/cursor"), "--out", "a.jsonl", "-v"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let (_, summaries) = log_events(&o);
+    assert_eq!(summaries.len(), 1, "{summaries:?}");
+    assert_eq!(summaries[0]["records"], support_api::TOTAL);
+
+    let o = run(&[
+        "api",
+        &api.url("/broken"),
+        "--out",
+        "b.jsonl",
+        "-v",
+        "--retries",
+        "0",
+        "--paginate",
+        "page",
+        "--total-pages",
+        "total_pages",
+        "--records",
+        "items",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let (events, summaries) = log_events(&o);
+    assert_eq!(summaries[0]["stopped"], "error");
+    assert!(
+        events
+            .iter()
+            .any(|e| e["level"] == "ERROR" && e["page"] == 7 && e["kind"] == "decode"),
+        "the error is an event naming the page"
+    );
 }

@@ -5,7 +5,7 @@
 use serde_json::Value;
 use url::Url;
 
-use super::error::PaginateError;
+use super::error::{PaginateError, top_level_keys};
 use super::link_header::next_link;
 use super::paginate::{count, flag};
 use super::pointer::Pointer;
@@ -97,10 +97,7 @@ pub fn detect(
         }
     }
     Err(PaginateError::Undetected {
-        keys: body
-            .as_object()
-            .map(|fields| fields.keys().cloned().collect())
-            .unwrap_or_default(),
+        keys: top_level_keys(body),
     })
 }
 

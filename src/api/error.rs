@@ -30,8 +30,21 @@ pub enum PaginateError {
         reason: &'static str,
     },
 
-    #[error("nothing at records pointer {pointer}")]
-    PointerMissing { pointer: String },
+    #[error(
+        "nothing at records pointer {pointer}; the response has top-level keys [{}]",
+        keys.join(", ")
+    )]
+    PointerMissing { pointer: String, keys: Vec<String> },
+
+    #[error(
+        "{key} pointer {pointer} finds nothing on the first page; the response has top-level keys [{}]",
+        keys.join(", ")
+    )]
+    PagingPointerMissing {
+        key: &'static str,
+        pointer: String,
+        keys: Vec<String>,
+    },
 
     #[error("records pointer {pointer} holds {found}, not an array")]
     NotAnArray {
@@ -104,9 +117,17 @@ impl PaginateError {
                 "pagination_field"
             }
             Self::Undetected { .. } => "pagination_undetected",
+            Self::PagingPointerMissing { .. } => "pagination_pointer_missing",
             Self::PaginationLoop { .. } => "pagination_loop",
         }
     }
+}
+
+/// The top-level keys of a body, for messages (none when it is no object).
+pub(crate) fn top_level_keys(body: &serde_json::Value) -> Vec<String> {
+    body.as_object()
+        .map(|fields| fields.keys().cloned().collect())
+        .unwrap_or_default()
 }
 
 /// The JSON type of a value, for messages.

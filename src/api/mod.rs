@@ -18,6 +18,7 @@ pub mod link_header;
 pub mod loop_guard;
 pub mod options;
 pub mod paginate;
+pub mod parallel;
 pub mod plan;
 pub mod pointer;
 pub mod pull;

@@ -20,6 +20,8 @@ use crate::config::{Origin, Origins, RequestFlags, RequestOptions, Table, env, s
 pub enum Paginate {
     /// Detect from the first response (Link header, next URL, cursor, page or offset fields)
     Auto,
+    /// No pagination: one request, its records
+    None,
     /// RFC 8288 Link header with rel="next"
     Link,
     /// A next-page URL in the body (--next POINTER)
@@ -123,12 +125,17 @@ pub struct ResourceFlags {
 #[derive(Debug, Clone, Default, Args)]
 pub struct SharedFlags {
     /// Pages fetched at once when the first page tells how many there are
-    /// (total pages or total records); records are still written in order [default: 4]
+    /// (total pages or total records), and no more than 128 MiB of page bodies;
+    /// records are still written in order [default: 4]
     #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub concurrency: Option<i64>,
     /// Continue a pull that stopped (error, Ctrl-C, kill) from FILE.state.json and FILE.part
-    #[arg(long)]
+    #[arg(long, conflicts_with = "overwrite")]
     pub resume: bool,
+    /// Start over when a stopped pull's FILE.part and FILE.state.json are there
+    /// (they are removed; an incremental pull forgets its high-water mark)
+    #[arg(long)]
+    pub overwrite: bool,
     /// Send `Authorization: Bearer <token>`, the token read from this environment variable
     #[arg(long, value_name = "VAR")]
     pub bearer_env: Option<String>,
@@ -211,6 +218,8 @@ pub struct SharedOptions {
     pub api_key_param: Option<String>,
     #[serde(skip)]
     pub resume: Option<bool>,
+    #[serde(skip)]
+    pub overwrite: Option<bool>,
     pub quiet: Option<bool>,
     pub metrics: Option<String>,
     pub metrics_linger: Option<f64>,
@@ -275,6 +284,7 @@ impl SharedFlags {
             api_key_header: self.api_key_header.clone(),
             api_key_param: self.api_key_param.clone(),
             resume: self.resume.then_some(true),
+            overwrite: self.overwrite.then_some(true),
             quiet: switch(self.quiet, self.no_quiet),
             metrics: self.metrics.clone(),
             metrics_linger: self.metrics_linger,
@@ -370,6 +380,7 @@ impl SharedOptions {
             origin,
         );
         o.fill("resume", &mut self.resume, lower.resume, origin);
+        o.fill("overwrite", &mut self.overwrite, lower.overwrite, origin);
         o.fill("quiet", &mut self.quiet, lower.quiet, origin);
         o.fill("metrics", &mut self.metrics, lower.metrics, origin);
         o.fill(

@@ -26,6 +26,7 @@ pub fn next_request(
     records_on_page: usize,
 ) -> Result<Next, PaginateError> {
     match strategy {
+        Strategy::Single => Ok(Next::Done(StopReason::SinglePage)),
         Strategy::Link => Ok(next_link(link_headers, current)
             .map_or(Next::Done(StopReason::NoNextLink), Next::Fetch)),
         Strategy::NextUrl { pointer } => next_url(pointer, current, body),

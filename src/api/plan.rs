@@ -14,32 +14,60 @@ use super::strategy::Strategy;
 /// must not turn into a huge list; paging one by one still gets them all.
 pub const MAX_PLANNED: u64 = 10_000;
 
-/// The URLs of every page after `first`, in order, when `strategy` and the
-/// first `body` make them known; `None` when they are not.
+/// The URLs of every page after `first`, in order, when `strategy` and
+/// `first`'s `body` make them known; `None` when they are not. `first` is
+/// the first page of a run: of the pull, or of a resumed pull (the
+/// remaining pages are then those after where it resumed).
 pub fn remaining_pages(
     strategy: &Strategy,
     first: &Url,
     body: &Value,
 ) -> Result<Option<Vec<Url>>, PaginateError> {
+    match known_total(strategy, body)? {
+        Some(total) => pages_after(strategy, first, total),
+        None => Ok(None),
+    }
+}
+
+/// What the body says there is in all, for a strategy that can plan: the
+/// number of pages (`page` with total pages) or of records (`offset`
+/// with a total).
+fn known_total(strategy: &Strategy, body: &Value) -> Result<Option<u64>, PaginateError> {
     match strategy {
         Strategy::Page {
-            param,
-            start,
             step,
             total_pages: Some(pointer),
             ..
+        } if *step > 0 => count(body, pointer),
+        Strategy::Offset {
+            limit,
+            total: Some(pointer),
+            ..
+        } if *limit > 0 => count(body, pointer),
+        _ => Ok(None),
+    }
+}
+
+/// The URLs of the pages after `current` up to `total` (see
+/// [`known_total`]); `None` when the strategy cannot plan or the plan
+/// would pass [`MAX_PLANNED`].
+fn pages_after(
+    strategy: &Strategy,
+    current: &Url,
+    total: u64,
+) -> Result<Option<Vec<Url>>, PaginateError> {
+    match strategy {
+        Strategy::Page {
+            param, start, step, ..
         } if *step > 0 => {
-            let Some(total) = count(body, pointer)? else {
-                return Ok(None);
-            };
-            let page = query_number(first, param)?.unwrap_or(*start);
+            let page = query_number(current, param)?.unwrap_or(*start);
             let seen = page.saturating_sub(*start) / step + 1;
             if total.saturating_sub(seen) > MAX_PLANNED {
                 return Ok(None);
             }
             Ok(Some(
                 (seen..total)
-                    .map(|i| with_query_param(first, param, &(start + i * step).to_string()))
+                    .map(|i| with_query_param(current, param, &(start + i * step).to_string()))
                     .collect(),
             ))
         }
@@ -47,12 +75,9 @@ pub fn remaining_pages(
             offset_param,
             limit_param,
             limit,
-            total: Some(pointer),
+            ..
         } if *limit > 0 => {
-            let Some(total) = count(body, pointer)? else {
-                return Ok(None);
-            };
-            let offset = query_number(first, offset_param)?.unwrap_or(0);
+            let offset = query_number(current, offset_param)?.unwrap_or(0);
             let pages = total
                 .saturating_sub(offset)
                 .div_ceil(*limit)
@@ -64,7 +89,7 @@ pub fn remaining_pages(
                 (1..=pages)
                     .map(|k| {
                         let url = with_query_param(
-                            first,
+                            current,
                             offset_param,
                             &(offset + k * limit).to_string(),
                         );
@@ -140,6 +165,15 @@ mod tests {
                 "http://h/a?limit=50&offset=100"
             ]
         );
+    }
+
+    #[test]
+    fn a_resumed_pull_plans_from_its_next_page() {
+        let got = pages_after(&page(1), &url("http://h/a?page=3"), 5).expect("ok");
+        assert_eq!(strings(got), ["http://h/a?page=4", "http://h/a?page=5"]);
+        let body = serde_json::json!({"total_pages": 5});
+        assert_eq!(known_total(&page(1), &body).expect("ok"), Some(5));
+        assert_eq!(known_total(&Strategy::Link, &body).expect("ok"), None);
     }
 
     #[test]

@@ -16,9 +16,11 @@ use url::Url;
 
 use super::plan::remaining_pages;
 use super::recorder::Recorder;
+use super::records::paging_pointers_found;
 pub use super::settings::{Auth, Output, PullSettings, Since};
 use super::{
-    LoopGuard, Next, StopReason, Strategy, detect, next_request, records, with_query_param,
+    LoopGuard, Next, PaginateError, StopReason, Strategy, detect, next_request, parallel, records,
+    with_query_param,
 };
 use crate::fetch::hops::{Capped, Hops};
 use crate::fetch::{Fetcher, retry};
@@ -106,35 +108,75 @@ pub struct PullError {
     pub message: String,
 }
 
-/// One fetched page: its JSON body and `Link` headers.
-struct Fetched {
-    body: serde_json::Value,
+/// One fetched page as it came: its body bytes and `Link` headers.
+pub(super) struct Raw {
+    pub body: bytes::Bytes,
     links: Vec<String>,
     retries: u32,
     rate_limited: bool,
 }
 
+/// One page, its body parsed.
+pub(super) struct Fetched {
+    pub body: serde_json::Value,
+    /// The body's length as it came.
+    pub bytes: u64,
+    pub links: Vec<String>,
+    pub retries: u32,
+    pub rate_limited: bool,
+}
+
 /// Why a page could not be had: an error kind and message.
-struct Failed {
+pub(super) struct Failed {
     kind: String,
     message: String,
     retries: u32,
 }
 
-struct Puller {
+/// A UTF-8 byte order mark, which some APIs put before their JSON
+/// (RFC 8259 §8.1 lets a parser ignore it).
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+impl Raw {
+    /// The body as JSON (a leading byte order mark skipped).
+    pub(super) fn parse(self) -> Result<Fetched, Failed> {
+        let text = self.body.strip_prefix(BOM).unwrap_or(&self.body);
+        match serde_json::from_slice(text) {
+            Ok(body) => Ok(Fetched {
+                body,
+                bytes: self.body.len() as u64,
+                links: self.links,
+                retries: self.retries,
+                rate_limited: self.rate_limited,
+            }),
+            Err(e) => Err(Failed {
+                kind: "decode".to_string(),
+                message: format!("the body is not JSON: {e}"),
+                retries: self.retries,
+            }),
+        }
+    }
+}
+
+pub(super) struct Puller {
     fetcher: Fetcher,
     limiter: OriginLimiter,
-    stop: CancellationToken,
+    pub stop: CancellationToken,
     auth: Option<Auth>,
     /// The only origin credentials are sent to.
     auth_origin: String,
 }
 
 impl Puller {
+    /// Fetches one page and parses it.
+    async fn page(&self, url: &Url) -> Result<Fetched, Option<Failed>> {
+        self.fetch(url).await?.parse().map_err(Some)
+    }
+
     /// Fetches one page through the shared request loop (the limiter
     /// admits each hop's origin, one retry policy, redirects followed);
     /// credentials go only to the API's own origin.
-    async fn page(&self, url: &Url) -> Result<Fetched, Option<Failed>> {
+    pub(super) async fn fetch(&self, url: &Url) -> Result<Raw, Option<Failed>> {
         let hops = PageHops {
             puller: self,
             rate_limited: AtomicBool::new(false),
@@ -170,16 +212,14 @@ impl Puller {
             let message = format!("HTTP {} after {retries} retries", resp.status);
             return Err(fail("http_status", message));
         }
-        let body = serde_json::from_slice(&resp.body)
-            .map_err(|e| fail("decode", format!("the body is not JSON: {e}")))?;
         let links = resp
             .headers
             .get_all(LINK)
             .iter()
             .filter_map(|v| v.to_str().ok().map(str::to_string))
             .collect();
-        Ok(Fetched {
-            body,
+        Ok(Raw {
+            body: resp.body,
             links,
             retries,
             rate_limited: hops.rate_limited.load(Ordering::Relaxed),
@@ -253,19 +293,28 @@ fn redact(message: &str, auth: &Option<Auth>) -> String {
 /// the summary says whether the pull was complete. When the first page
 /// tells how many pages there are, the rest are fetched `concurrency` at a
 /// time and still written in page order.
-pub async fn run(settings: PullSettings, stop: CancellationToken) -> anyhow::Result<PullSummary> {
+pub async fn run(
+    mut settings: PullSettings,
+    stop: CancellationToken,
+) -> anyhow::Result<PullSummary> {
     let started = Instant::now();
+    let fetcher = match &settings.requests {
+        Some(stats) => Fetcher::new(&settings.fetch)?.with_stats(stats.clone()),
+        None => Fetcher::new(&settings.fetch)?,
+    };
+    let (mut recorder, begin) = Recorder::open(&settings)?;
+    if let Some(concurrency) = begin.concurrency {
+        // A resumed pull fetches as the stopped one did.
+        settings.concurrency = concurrency;
+        settings.limiter.per_host = u32::try_from(concurrency).unwrap_or(u32::MAX);
+    }
     let puller = Puller {
-        fetcher: match &settings.requests {
-            Some(stats) => Fetcher::new(&settings.fetch)?.with_stats(stats.clone()),
-            None => Fetcher::new(&settings.fetch)?,
-        },
+        fetcher,
         limiter: OriginLimiter::new(settings.limiter.clone()),
         stop: stop.clone(),
         auth: settings.auth.clone(),
         auth_origin: origin_key(&settings.url),
     };
-    let (mut recorder, begin) = Recorder::open(&settings)?;
     let mut summary = PullSummary {
         url: settings.url.to_string(),
         pages: begin.pages,
@@ -276,10 +325,10 @@ pub async fn run(settings: PullSettings, stop: CancellationToken) -> anyhow::Res
     let mut strategy = begin.strategy;
     let mut guard = LoopGuard::new(&begin.url);
     let mut url = begin.url;
+    let run_starts_at = summary.pages;
     if begin.done {
         summary.stopped = Stopped::Done(StopReason::LastPage);
-    }
-    if !begin.done {
+    } else {
         loop {
             let page = match puller.page(&url).await {
                 Ok(p) => p,
@@ -301,6 +350,16 @@ pub async fn run(settings: PullSettings, stop: CancellationToken) -> anyhow::Res
                         strategy = Some(s.clone());
                         s
                     }
+                    Err(PaginateError::Undetected { keys }) if settings.records.is_some() => {
+                        tracing::warn!(
+                            url = %url,
+                            "no pagination found in the first page (top-level keys: [{}]); \
+                             pulling this one page (--paginate none does so without this warning)",
+                            keys.join(", ")
+                        );
+                        strategy = Some(Strategy::Single);
+                        Strategy::Single
+                    }
                     Err(e) => {
                         fail(&mut summary, e.kind(), &url, e.to_string());
                         break;
@@ -308,6 +367,14 @@ pub async fn run(settings: PullSettings, stop: CancellationToken) -> anyhow::Res
                 },
             };
             summary.strategy = strat.to_string();
+            let first = summary.pages == 0;
+            if first
+                && settings.strategy.is_some()
+                && let Err(e) = paging_pointers_found(&strat, &page.body)
+            {
+                fail(&mut summary, e.kind(), &url, e.to_string());
+                break;
+            }
             let found = match records(&page.body, settings.records.as_deref()) {
                 Ok(r) => r,
                 Err(e) => {
@@ -332,6 +399,14 @@ pub async fn run(settings: PullSettings, stop: CancellationToken) -> anyhow::Res
                     Err(Stopped::Error)
                 }
             };
+            // The rest side by side, when the first page of this run (of
+            // the pull, or of a resumed pull) tells how much there is.
+            let plan = match (&next, summary.pages == run_starts_at + 1) {
+                (Ok(_), true) if settings.concurrency > 1 => {
+                    remaining_pages(&strat, &url, &page.body).ok().flatten()
+                }
+                _ => None,
+            };
             recorder.checkpoint(
                 Some(&strat),
                 next.as_ref().ok(),
@@ -353,16 +428,13 @@ pub async fn run(settings: PullSettings, stop: CancellationToken) -> anyhow::Res
                 summary.stopped = Stopped::Interrupted;
                 break;
             }
-            if summary.pages == 1
-                && settings.concurrency > 1
-                && let Ok(Some(mut rest)) = remaining_pages(&strat, &url, &page.body)
-            {
-                if let Some(max) = settings.max_pages {
-                    rest.truncate(usize::try_from(max.saturating_sub(1)).unwrap_or(usize::MAX));
-                }
-                side_by_side(
+            if let Some(rest) = plan {
+                let first_bytes = page.bytes;
+                drop(page);
+                parallel::pages(
                     &puller,
                     rest,
+                    first_bytes,
                     &settings,
                     &strat,
                     &mut recorder,
@@ -385,65 +457,7 @@ pub async fn run(settings: PullSettings, stop: CancellationToken) -> anyhow::Res
     Ok(summary)
 }
 
-/// Fetches the planned pages `concurrency` at a time; `buffered` hands
-/// them back in page order, so records are written and checkpointed in
-/// order. The first failure stops the pull; pages after it are dropped,
-/// pages before it kept.
-async fn side_by_side(
-    puller: &Puller,
-    urls: Vec<Url>,
-    settings: &PullSettings,
-    strategy: &Strategy,
-    recorder: &mut Recorder,
-    summary: &mut PullSummary,
-) -> anyhow::Result<()> {
-    use futures::StreamExt as _;
-    let mut pages = futures::stream::iter(urls.iter().cloned().enumerate())
-        .map(|(i, url)| async move {
-            let page = puller.page(&url).await;
-            (i, url, page)
-        })
-        .buffered(settings.concurrency);
-    while let Some((i, url, page)) = pages.next().await {
-        let page = match page {
-            Ok(p) => p,
-            Err(failed) => {
-                stopped_by(summary, failed, &url);
-                return Ok(());
-            }
-        };
-        summary.retries += u64::from(page.retries);
-        summary.rate_limit_waits += u64::from(page.rate_limited);
-        let found = match records(&page.body, settings.records.as_deref()) {
-            Ok(r) => r,
-            Err(e) => {
-                fail(summary, e.kind(), &url, e.to_string());
-                return Ok(());
-            }
-        };
-        recorder.write(found)?;
-        summary.pages += 1;
-        summary.records += found.len() as u64;
-        let next = if found.is_empty() {
-            None
-        } else {
-            urls.get(i + 1)
-        };
-        recorder.checkpoint(Some(strategy), next, summary.pages, summary.records)?;
-        if found.is_empty() {
-            summary.stopped = Stopped::Done(StopReason::EmptyPage);
-            return Ok(());
-        }
-        if puller.stop.is_cancelled() {
-            summary.stopped = Stopped::Interrupted;
-            return Ok(());
-        }
-    }
-    summary.stopped = Stopped::Done(StopReason::LastPage);
-    Ok(())
-}
-
-fn fail(summary: &mut PullSummary, kind: &str, url: &Url, message: String) {
+pub(super) fn fail(summary: &mut PullSummary, kind: &str, url: &Url, message: String) {
     summary.stopped = Stopped::Error;
     summary.error = Some(PullError {
         kind: kind.to_string(),
@@ -454,7 +468,7 @@ fn fail(summary: &mut PullSummary, kind: &str, url: &Url, message: String) {
 }
 
 /// A page that could not be had: an error, or `None` when interrupted.
-fn stopped_by(summary: &mut PullSummary, failed: Option<Failed>, url: &Url) {
+pub(super) fn stopped_by(summary: &mut PullSummary, failed: Option<Failed>, url: &Url) {
     match failed {
         Some(f) => {
             summary.retries += u64::from(f.retries);

@@ -14,6 +14,7 @@ use super::settings::{Output, PullSettings};
 use super::state::{self, PullState};
 use super::{Pointer, Strategy, with_query_param};
 use crate::sink::jsonl::{self, Framing, JsonlWriter};
+use crate::sink::part_file;
 
 enum Sink {
     File(JsonlWriter),
@@ -39,8 +40,75 @@ pub struct Start {
     pub strategy: Option<Strategy>,
     pub pages: u64,
     pub records: u64,
+    /// Pages at once, when a resumed pull keeps the stopped one's.
+    pub concurrency: Option<usize>,
     /// Nothing left to fetch: the resumed pull had already written its last page.
     pub done: bool,
+}
+
+/// A run without `--resume` found a stopped pull's `.part` and state: it
+/// neither continues nor silently replaces them (exit 2).
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "{part} and {state} hold a pull that stopped before it was complete; \
+     run with --resume to continue it, or with --overwrite to start over"
+)]
+pub struct Unfinished {
+    part: String,
+    state: String,
+}
+
+/// [`Unfinished`] when `part` and an unfinished state are there.
+fn refuse_unfinished(part: &Path, state: &Path, prior: Option<&PullState>) -> anyhow::Result<()> {
+    if part.exists() && prior.is_some_and(|p| !p.finished) {
+        return Err(Unfinished {
+            part: part.display().to_string(),
+            state: state.display().to_string(),
+        }
+        .into());
+    }
+    Ok(())
+}
+
+/// Checks before anything is fetched that a pull without `--resume` or
+/// `--overwrite` finds no stopped pull in its way (a config file's
+/// resources are all checked before the first is pulled).
+pub fn check_start(settings: &PullSettings) -> anyhow::Result<()> {
+    match &settings.output {
+        Output::File(path) if !settings.resume && !settings.overwrite => {
+            let state_path = state::state_path(path);
+            let prior = state::load(&state_path)?;
+            refuse_unfinished(&part_file::part_path(path), &state_path, prior.as_ref())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Where an incremental pull continues FILE: the records it holds and the
+/// length to cut it back to (a JSON array loses its closing `]`).
+fn appending(path: &Path, array: bool, kept: u64) -> anyhow::Result<(u64, u64)> {
+    let len = std::fs::metadata(path)
+        .with_context(|| format!("could not read {}", path.display()))?
+        .len();
+    if !array {
+        return Ok((kept, len));
+    }
+    let mut tail = Vec::new();
+    {
+        use std::io::{Read as _, Seek as _, SeekFrom};
+        let mut f = std::fs::File::open(path)
+            .with_context(|| format!("could not read {}", path.display()))?;
+        f.seek(SeekFrom::Start(len.saturating_sub(3)))?;
+        f.read_to_end(&mut tail)?;
+    }
+    match tail.as_slice() {
+        b"[]\n" => Ok((0, len - 3)),
+        [.., b']', b'\n'] if kept > 0 => Ok((kept, len - 2)),
+        _ => bail!(
+            "{} does not end as a JSON array collector closed; move it away to pull again",
+            path.display()
+        ),
+    }
 }
 
 fn as_param(value: &Value) -> Option<String> {
@@ -68,6 +136,7 @@ impl Recorder {
                     strategy: settings.strategy.clone(),
                     pages: 0,
                     records: 0,
+                    concurrency: None,
                     done: false,
                 };
                 return Ok((
@@ -91,18 +160,59 @@ impl Recorder {
                 .with_context(|| format!("could not create {}", dir.display()))?;
         }
         let state_path = state::state_path(path);
-        let prior = state::load(&state_path)?;
+        let part = part_file::part_path(path);
+        let mut prior = state::load(&state_path)?;
+        if let Some(p) = &prior
+            && p.finished
+            && std::fs::metadata(&part).is_ok_and(|m| m.len() == p.bytes)
+        {
+            // The state says complete but the rename did not happen (a
+            // crash between the two): the state is the commit point.
+            std::fs::rename(&part, path)
+                .with_context(|| format!("could not rename {} into place", part.display()))?;
+        }
         if settings.resume {
             return Self::resume(settings, path, state_path, prior, since_field);
         }
+        if settings.overwrite {
+            for file in [&part, &state_path] {
+                match std::fs::remove_file(file) {
+                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                        return Err(e).with_context(|| {
+                            format!("--overwrite: could not remove {}", file.display())
+                        });
+                    }
+                    _ => {}
+                }
+            }
+            prior = None;
+        }
+        refuse_unfinished(&part, &state_path, prior.as_ref())?;
         let mut url = settings.url.clone();
-        let since = prior.and_then(|p| p.since);
+        let since = prior.as_ref().and_then(|p| p.since.clone());
         if let (Some(s), Some(value)) = (&settings.since, since.as_ref().and_then(as_param)) {
             // An incremental run asks only for what is newer than last time.
             url = with_query_param(&url, &s.param, &value);
         }
+        // An incremental pull appends to what the earlier pulls wrote, when
+        // it asks only for what is newer (a high-water mark was kept);
+        // without one it pulls everything, which replaces FILE.
+        let append = match &prior {
+            Some(p)
+                if settings.since.is_some() && p.since.is_some() && p.finished && path.exists() =>
+            {
+                // A `.part` beside a finished state was never checkpointed.
+                if part.exists() {
+                    std::fs::remove_file(&part)
+                        .with_context(|| format!("could not remove {}", part.display()))?;
+                }
+                Some(appending(path, settings.json_array, p.kept + p.records)?)
+            }
+            _ => None,
+        };
+        let (kept, at) = append.map_or((0, None), |(kept, at)| (kept, Some(at)));
         let sink = Sink::File(
-            JsonlWriter::create(path)
+            JsonlWriter::open(path, at)
                 .with_context(|| format!("could not write {}", path.display()))?,
         );
         let state = PullState {
@@ -110,13 +220,22 @@ impl Recorder {
             strategy: settings.strategy.clone(),
             next: Some(url.to_string()),
             since,
+            kept,
+            bytes: at.unwrap_or(0),
+            concurrency: Some(settings.concurrency),
             ..PullState::default()
         };
+        if at.is_some() {
+            // FILE is now FILE.part: say so at once, so that a stop from
+            // here on resumes (or is refused without --resume).
+            state::save(&state_path, &state)?;
+        }
         let start = Start {
             url,
             strategy: settings.strategy.clone(),
             pages: 0,
             records: 0,
+            concurrency: None,
             done: false,
         };
         Ok((
@@ -127,7 +246,7 @@ impl Recorder {
                 tag: settings.tag.clone(),
                 framing: Framing {
                     array: settings.json_array,
-                    written: 0,
+                    written: kept,
                 },
             },
             start,
@@ -165,12 +284,17 @@ impl Recorder {
                 .with_context(|| format!("{} holds a bad next URL", state_path.display()))?,
             None => settings.url.clone(),
         };
-        let written = prior.records;
+        let written = prior.kept + prior.records;
+        let mut prior = prior;
+        if settings.concurrency_given || prior.concurrency.is_none() {
+            prior.concurrency = Some(settings.concurrency);
+        }
         let start = Start {
             url,
             strategy: prior.strategy.clone().or_else(|| settings.strategy.clone()),
             pages: prior.pages,
             records: prior.records,
+            concurrency: prior.concurrency,
             done: prior.next.is_none(),
         };
         Ok((
@@ -258,19 +382,23 @@ impl Recorder {
                 Ok(())
             }
             Sink::File(mut w) => {
-                let bytes = w.checkpoint().context("could not flush the output")?;
                 if complete {
                     w.write_raw(closing)
                         .context("could not finish the output")?;
-                    w.commit().context("could not finish the output")?;
                 }
+                let bytes = w.checkpoint().context("could not flush the output")?;
                 if let Some((path, mut state)) = self.state {
                     state.finished = complete;
                     state.bytes = bytes;
                     if complete {
                         state.next = None;
                     }
+                    // Saved before the rename: a finished state with its
+                    // `.part` still there is renamed by the next open.
                     state::save(&path, &state)?;
+                }
+                if complete {
+                    w.commit().context("could not finish the output")?;
                 }
                 Ok(())
             }

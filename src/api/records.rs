@@ -1,10 +1,12 @@
 //! Where the records sit in a response body: at a configured pointer, or
-//! found by shape when the API keeps them in the one obvious place.
+//! found by shape when the API keeps them in the one obvious place; and
+//! whether the pagination pointers the settings name find anything.
 
 use serde_json::Value;
 
-use super::error::{PaginateError, type_name};
+use super::error::{PaginateError, top_level_keys, type_name};
 use super::pointer::Pointer;
+use super::strategy::Strategy;
 
 /// The records of one page. With a pointer (RFC 6901 or dotted), the array
 /// there; without, the body itself if it is an array, else its one
@@ -23,6 +25,7 @@ pub fn records<'a>(
             }),
             None => Err(PaginateError::PointerMissing {
                 pointer: pointer.to_string(),
+                keys: top_level_keys(body),
             }),
         };
     }
@@ -54,6 +57,39 @@ pub fn records<'a>(
     }
 }
 
+/// Checks the first page of a pull against the pagination pointers the
+/// settings name: one that finds nothing at all (not even `null`) is most
+/// likely a typo, which would otherwise end the pull after one page as if
+/// it were complete.
+pub fn paging_pointers_found(strategy: &Strategy, body: &Value) -> Result<(), PaginateError> {
+    let named: Vec<(&'static str, &Pointer)> = match strategy {
+        Strategy::Single | Strategy::Link => Vec::new(),
+        Strategy::NextUrl { pointer } => vec![("next", pointer)],
+        Strategy::Page {
+            total_pages,
+            has_more,
+            ..
+        } => [("total_pages", total_pages), ("has_more", has_more)]
+            .into_iter()
+            .filter_map(|(key, p)| p.as_ref().map(|p| (key, p)))
+            .collect(),
+        Strategy::Offset { total, .. } => total.iter().map(|p| ("total", p)).collect(),
+        Strategy::Cursor {
+            pointer, has_more, ..
+        } => std::iter::once(("cursor", pointer))
+            .chain(has_more.iter().map(|p| ("has_more", p)))
+            .collect(),
+    };
+    match named.into_iter().find(|(_, p)| p.get(body).is_none()) {
+        Some((key, pointer)) => Err(PaginateError::PagingPointerMissing {
+            key,
+            pointer: pointer.to_string(),
+            keys: top_level_keys(body),
+        }),
+        None => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -80,6 +116,24 @@ mod tests {
         assert!(err.to_string().contains("a number"), "{err}");
         let err = records(&body, Some("data.rows")).expect_err("missing");
         assert!(err.to_string().contains("/data/rows"), "{err}");
+    }
+
+    #[test]
+    fn a_paging_pointer_that_finds_nothing_names_itself_and_the_keys() {
+        let cursor = Strategy::Cursor {
+            pointer: Pointer::parse("meta.nxt").expect("pointer"),
+            param: "cursor".into(),
+            has_more: None,
+        };
+        let body = json!({"data": [1], "meta": {"next_cursor": "c1"}});
+        let err = paging_pointers_found(&cursor, &body).expect_err("typo");
+        assert_eq!(err.kind(), "pagination_pointer_missing");
+        let text = err.to_string();
+        assert!(text.contains("cursor pointer /meta/nxt"), "{text}");
+        assert!(text.contains("[data, meta]"), "{text}");
+        let last_page = json!({"data": [1], "meta": {"nxt": null}});
+        assert!(paging_pointers_found(&cursor, &last_page).is_ok());
+        assert!(paging_pointers_found(&Strategy::Link, &body).is_ok());
     }
 
     #[test]

@@ -19,7 +19,9 @@ use super::options::{ApiFile, ApiFormat, ApiOptions, ResourceOptions};
 use super::pull::{self, Output, PullSettings, PullSummary, Stopped};
 use super::settings::{ApiLayers, build};
 use crate::config::{Name, Origin, Table};
+use crate::fetch::stats::RequestStats;
 use crate::sink::part_file;
+use std::sync::Arc;
 
 /// One resource's outcome in `summary.json`.
 #[derive(Debug, Serialize)]
@@ -46,10 +48,20 @@ pub enum Plan {
         parent: String,
         key: Pointer,
         layers: Box<ApiLayers>,
+        /// Where each child pull's requests are counted (metrics).
+        requests: Option<Arc<RequestStats>>,
     },
 }
 
 impl Plan {
+    /// Counts this resource's requests (every child pull's too) in `requests`.
+    pub fn count_requests(&mut self, stats: &Arc<RequestStats>) {
+        match self {
+            Self::Pull(settings) => settings.requests = Some(stats.clone()),
+            Self::Children { requests, .. } => *requests = Some(stats.clone()),
+        }
+    }
+
     /// Whether this resource's messages are off (`quiet`).
     pub fn quiet(&self) -> bool {
         match self {
@@ -197,6 +209,7 @@ pub fn settings_under(
                     parent,
                     key,
                     layers: Box::new(layers),
+                    requests: None,
                 }
             }
             None => Plan::Pull(Box::new(build(&layers, env)?)),
@@ -248,6 +261,11 @@ pub async fn run(
     let mut summary = RunSummary {
         resources: BTreeMap::new(),
     };
+    for (_, plan) in &resources {
+        if let Plan::Pull(settings) = plan {
+            super::recorder::check_start(settings)?;
+        }
+    }
     for (name, plan) in resources {
         if stop.is_cancelled() {
             break;
@@ -261,7 +279,17 @@ pub async fn run(
                 parent,
                 key,
                 layers,
-            } => children(out_dir, &name, &parent, &key, &layers, env, &stop).await?,
+                requests,
+            } => {
+                let child = Child {
+                    name: &name,
+                    parent: &parent,
+                    key: &key,
+                    layers: &layers,
+                    requests,
+                };
+                children(out_dir, &child, env, &stop).await?
+            }
         };
         summary.resources.insert(name, result);
     }
@@ -288,17 +316,30 @@ async fn pull_one(
     pull::run(settings, stop.clone()).await.map(Some)
 }
 
+/// A child resource to pull: its name, its parent's and the parent key.
+struct Child<'a> {
+    name: &'a str,
+    parent: &'a str,
+    key: &'a Pointer,
+    layers: &'a ApiLayers,
+    requests: Option<Arc<RequestStats>>,
+}
+
 /// One pull per parent record into `NAME/INDEX.jsonl`, then all of them,
 /// in parent order, into `NAME.jsonl` once every one is complete.
 async fn children(
     out_dir: &Path,
-    name: &str,
-    parent: &str,
-    key: &Pointer,
-    layers: &ApiLayers,
+    child: &Child<'_>,
     env: &dyn Fn(&str) -> Option<String>,
     stop: &CancellationToken,
 ) -> anyhow::Result<PullSummary> {
+    let Child {
+        name,
+        parent,
+        key,
+        layers,
+        ..
+    } = *child;
     let parent_file = out_dir.join(format!("{parent}.jsonl"));
     let parent_file = if parent_file.exists() {
         parent_file
@@ -336,11 +377,12 @@ async fn children(
         let url = fill(&template, record)
             .with_context(|| format!("resource {name:?}, parent record {}", i + 1))?;
         let out = dir.join(format!("{i}.jsonl"));
-        let mut child = layers.clone();
-        child.options.resource.url = Some(url);
-        child.options.resource.out = Some(out.to_string_lossy().into_owned());
-        let mut settings = build(&child, env).with_context(|| format!("resource {name:?}"))?;
+        let mut one = layers.clone();
+        one.options.resource.url = Some(url);
+        one.options.resource.out = Some(out.to_string_lossy().into_owned());
+        let mut settings = build(&one, env).with_context(|| format!("resource {name:?}"))?;
         settings.tag = key.get(record).cloned();
+        settings.requests.clone_from(&child.requests);
         parts.push(out);
         let Some(result) = pull_one(settings, stop).await? else {
             continue;
@@ -352,13 +394,19 @@ async fn children(
         total.strategy = result.strategy;
         total.tls_verified = result.tls_verified;
         total.duration_s += result.duration_s;
+        if result.stopped == Stopped::MaxPages {
+            total.stopped = Stopped::MaxPages;
+        }
         if result.error.is_some() || result.stopped == Stopped::Interrupted {
             total.stopped = result.stopped;
             total.error = result.error;
             return Ok(total);
         }
     }
-    total.stopped = Stopped::Done(StopReason::LastPage);
+    // Every parent record pulled; `max_pages` if it cut any of them short.
+    if total.stopped != Stopped::MaxPages {
+        total.stopped = Stopped::Done(StopReason::LastPage);
+    }
     let mut joined = part_file::PartFile::create(&out_dir.join(format!("{name}.jsonl")))?;
     for part in &parts {
         let mut f = std::fs::File::open(part)

@@ -9,6 +9,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::options::{ApiArgs, ApiOptions};
 use super::pull::{self, PullSummary};
+use super::recorder::Unfinished;
 use super::settings::ApiLayers;
 use super::{resources, settings};
 use crate::config::env;
@@ -43,9 +44,7 @@ pub async fn run(args: &ApiArgs, stop: CancellationToken) -> Outcome {
         };
         if let Some((_, requests)) = &served {
             for (_, plan) in &mut plans {
-                if let resources::Plan::Pull(s) = plan {
-                    s.requests = Some(requests.clone());
-                }
+                plan.count_requests(requests);
             }
         }
         let result = resources::run(&out_dir, plans, &env, stop.clone()).await;
@@ -81,8 +80,8 @@ pub async fn run(args: &ApiArgs, stop: CancellationToken) -> Outcome {
     }
 }
 
-/// Starts `/metrics` when asked: the requests of every pull of the run
-/// (child resources' pulls are not counted yet).
+/// Starts `/metrics` when asked: the requests of every pull of the run,
+/// child resources' pulls included.
 async fn serve_metrics(
     wanted: Option<&MetricsSettings>,
 ) -> anyhow::Result<Option<(metrics::Server, Arc<RequestStats>)>> {
@@ -103,9 +102,15 @@ fn bad_input(e: &anyhow::Error) -> Outcome {
     Outcome::BadInput
 }
 
+/// A run that could not go on: exit 1, or 2 when what stopped it is the
+/// user's choice to make (a stopped pull in the way, [`Unfinished`]).
 fn failed(e: &anyhow::Error) -> Outcome {
     eprintln!("collector: {e:#}");
-    Outcome::Failed
+    if e.downcast_ref::<Unfinished>().is_some() {
+        Outcome::BadInput
+    } else {
+        Outcome::Failed
+    }
 }
 
 /// Prints how a pull ended (`label` names the resource): complete, stopped

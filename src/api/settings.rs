@@ -38,12 +38,20 @@ pub struct PullSettings {
     pub max_pages: Option<u64>,
     /// Pages fetched at once when their number is known in advance.
     pub concurrency: usize,
+    /// Whether `concurrency` was set (flag, variable or key) rather than
+    /// defaulted: a resumed pull otherwise keeps the stopped pull's.
+    pub concurrency_given: bool,
     pub fetch: FetchConfig,
     pub limiter: LimiterConfig,
     /// Credentials, sent only to the origin of `url`.
     pub auth: Option<Auth>,
     /// Continue a stopped pull from its state file.
     pub resume: bool,
+    /// Remove a stopped pull's `.part` and state and start over.
+    pub overwrite: bool,
+    /// Bytes of page bodies the side-by-side fetch holds at once
+    /// ([`DEFAULT_BYTES_IN_FLIGHT`]).
+    pub bytes_in_flight: u64,
     /// Incremental pulls: remember the highest value of a field.
     pub since: Option<Since>,
     /// Child resources: the parent's key, added to each record as `_parent`.
@@ -83,6 +91,10 @@ impl std::fmt::Debug for Auth {
         }
     }
 }
+
+/// Page bodies held at once while pages are fetched side by side: with
+/// 60 MB pages, two are in flight rather than `--concurrency` of them.
+pub const DEFAULT_BYTES_IN_FLIGHT: u64 = 128 * 1024 * 1024;
 
 /// Largest API page body read by default.
 const DEFAULT_MAX_BODY: u64 = 64 * 1024 * 1024;
@@ -132,6 +144,7 @@ fn optional(
 fn paginate_name(p: Paginate) -> &'static str {
     match p {
         Paginate::Auto => "auto",
+        Paginate::None => "none",
         Paginate::Link => "link",
         Paginate::NextUrl => "next_url",
         Paginate::Page => "page",
@@ -161,6 +174,7 @@ fn strategy(layers: &ApiLayers) -> anyhow::Result<Option<Strategy>> {
     let text = |v: &Option<String>, default: &str| v.clone().unwrap_or_else(|| default.into());
     Ok(Some(match paginate {
         Paginate::Auto => return Ok(None),
+        Paginate::None => Strategy::Single,
         Paginate::Link => Strategy::Link,
         Paginate::NextUrl => Strategy::NextUrl {
             pointer: required("next", &r.next)?,
@@ -369,6 +383,7 @@ pub fn build(
         output,
         max_pages,
         concurrency,
+        concurrency_given: shared.concurrency.is_some(),
         fetch: request.fetch,
         limiter: LimiterConfig {
             per_host: u32::try_from(concurrency).unwrap_or(u32::MAX),
@@ -377,6 +392,8 @@ pub fn build(
         },
         auth: auth(shared, o, env)?,
         resume,
+        overwrite: shared.overwrite.unwrap_or(false),
+        bytes_in_flight: DEFAULT_BYTES_IN_FLIGHT,
         tag: None,
         json_array: r.format == Some(ApiFormat::Json),
         since,

@@ -26,6 +26,14 @@ pub struct PullState {
     pub finished: bool,
     /// The highest value of the incremental field seen so far.
     pub since: Option<Value>,
+    /// Records the output held before this pull appended to it (an
+    /// incremental pull continues the earlier pulls' file).
+    #[serde(default)]
+    pub kept: u64,
+    /// Pages fetched at once (`--concurrency`): a resumed pull keeps it
+    /// unless given another.
+    #[serde(default)]
+    pub concurrency: Option<usize>,
 }
 
 /// A file beside a pull's output: `issues.jsonl` and `state` give
@@ -107,6 +115,8 @@ mod tests {
             bytes: 4096,
             finished: false,
             since: Some(json!("2026-01-01")),
+            kept: 0,
+            concurrency: Some(4),
         };
         save(&path, &state).expect("save");
         let back = load(&path).expect("load").expect("some");

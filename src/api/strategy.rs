@@ -11,6 +11,8 @@ use super::pointer::Pointer;
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Strategy {
+    /// One request and its records: no pagination (`--paginate none`).
+    Single,
     /// RFC 8288 `Link: <...>; rel="next"`.
     Link,
     /// The body names the next page's URL (absolute or relative).
@@ -42,6 +44,7 @@ pub enum Strategy {
 impl fmt::Display for Strategy {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            Self::Single => f.write_str("none (one request)"),
             Self::Link => f.write_str("link header rel=\"next\""),
             Self::NextUrl { pointer } => write!(f, "next URL at {pointer}"),
             Self::Page {
@@ -102,6 +105,9 @@ pub enum StopReason {
     /// Offset plus limit reached the body's total.
     TotalReached,
     NoCursor,
+    /// No pagination: asked for (`--paginate none`), or none found with
+    /// a records pointer given.
+    SinglePage,
 }
 
 impl StopReason {
@@ -116,6 +122,7 @@ impl StopReason {
             Self::ShortPage => "short_page",
             Self::TotalReached => "total_reached",
             Self::NoCursor => "no_cursor",
+            Self::SinglePage => "single_page",
         }
     }
 }

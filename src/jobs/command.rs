@@ -4,13 +4,17 @@
 //! `FILE: job.NAME.key`).
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use clap::Args;
 use futures::StreamExt as _;
 use tokio_util::sync::CancellationToken;
 
 use super::file::{self, JobsFile};
+use super::metrics::JobStats;
 use super::{list, run, schedule};
+use crate::config::Origins;
+use crate::metrics::{self, MetricsSettings};
 use crate::outcome::Outcome;
 
 /// Where runs go by default: `output/JOB/RUN-ID/`.
@@ -39,6 +43,10 @@ pub struct ScheduleArgs {
     /// Also run every job once at start
     #[arg(long)]
     pub run_now: bool,
+    /// Serve Prometheus metrics on http://ADDR/metrics while scheduling: runs by job
+    /// and outcome, skipped starts, last run time and duration (e.g. 127.0.0.1:9100)
+    #[arg(long, value_name = "ADDR")]
+    pub metrics: Option<String>,
     #[command(flatten)]
     pub root: RootFlag,
 }
@@ -124,7 +132,34 @@ pub async fn schedule_command(args: &ScheduleArgs, stop: CancellationToken) -> O
         Ok(f) => f,
         Err(o) => return o,
     };
-    schedule::schedule(&file, args.root.dir(), args.run_now, stop).await;
+    let wanted = match MetricsSettings::build(&Origins::default(), args.metrics.as_deref(), None) {
+        Ok(w) => w,
+        Err(e) => {
+            eprintln!("collector: {e:#}");
+            return Outcome::BadInput;
+        }
+    };
+    let stats = Arc::new(JobStats::new(file.jobs.iter().map(|j| j.name.as_str())));
+    let server = match &wanted {
+        Some(wanted) => match metrics::Server::start(wanted).await {
+            Ok(server) => {
+                let counted = stats.clone();
+                server
+                    .registry()
+                    .register(move |e: &mut metrics::Encoder| counted.collect(e));
+                Some(server)
+            }
+            Err(e) => {
+                eprintln!("collector: {e:#}");
+                return Outcome::Failed;
+            }
+        },
+        None => None,
+    };
+    schedule::schedule(&file, args.root.dir(), args.run_now, &stats, stop.clone()).await;
+    if let Some(server) = server {
+        server.stop(&stop).await;
+    }
     Outcome::Done
 }
 

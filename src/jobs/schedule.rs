@@ -14,10 +14,18 @@ use futures::stream::FuturesUnordered;
 use tokio_util::sync::CancellationToken;
 
 use super::file::{Job, JobsFile};
+use super::metrics::JobStats;
 use super::run;
 
 /// Runs the schedule until `stop`; `run_now` starts every job at once too.
-pub async fn schedule(file: &JobsFile, output_root: &Path, run_now: bool, stop: CancellationToken) {
+/// Runs and skipped starts are counted in `stats` (`--metrics`).
+pub async fn schedule(
+    file: &JobsFile,
+    output_root: &Path,
+    run_now: bool,
+    stats: &JobStats,
+    stop: CancellationToken,
+) {
     let mut next: BTreeMap<&str, DateTime<Utc>> = BTreeMap::new();
     let now = Utc::now();
     for job in &file.jobs {
@@ -56,7 +64,7 @@ pub async fn schedule(file: &JobsFile, output_root: &Path, run_now: bool, stop: 
     if run_now {
         for job in &jobs {
             busy.insert(job.name.clone());
-            running.push(start_job(job, output_root, &stop));
+            running.push(start_job(job, output_root, stats, &stop));
         }
     }
     loop {
@@ -84,6 +92,7 @@ pub async fn schedule(file: &JobsFile, output_root: &Path, run_now: bool, stop: 
                         continue;
                     }
                     if busy.contains(&job.name) {
+                        stats.skipped(&job.name);
                         tracing::info!(
                             job = job.name,
                             "job {} skipped: the start at {} fell while it was still running",
@@ -92,7 +101,7 @@ pub async fn schedule(file: &JobsFile, output_root: &Path, run_now: bool, stop: 
                         );
                     } else {
                         busy.insert(job.name.clone());
-                        running.push(start_job(job, output_root, &stop));
+                        running.push(start_job(job, output_root, stats, &stop));
                     }
                     // Missed starts (a late wake-up) are not made up for.
                     match job.schedule.as_ref().and_then(|s| s.next_after(now.max(at))) {
@@ -118,11 +127,15 @@ pub async fn schedule(file: &JobsFile, output_root: &Path, run_now: bool, stop: 
 fn start_job<'a>(
     job: &'a Job,
     output_root: &'a Path,
+    stats: &'a JobStats,
     stop: &CancellationToken,
 ) -> impl std::future::Future<Output = (String, run::JobReport)> + 'a {
     let stop = stop.clone();
     async move {
+        stats.started(&job.name);
+        let clock = std::time::Instant::now();
         let report = run::run(job, output_root, stop).await;
+        stats.ended(&job.name, report.outcome, Utc::now(), clock.elapsed());
         (job.name.clone(), report)
     }
 }

@@ -97,7 +97,7 @@ impl PartFile {
 }
 
 /// `NAME.part` beside `NAME`.
-fn part_path(target: &Path) -> PathBuf {
+pub fn part_path(target: &Path) -> PathBuf {
     let mut part = target.as_os_str().to_owned();
     part.push(".part");
     PathBuf::from(part)

@@ -120,6 +120,22 @@ pub fn api(path: &str, nth: usize) -> Reply {
                 ),
             }
         }
+        "/bom" => {
+            // A UTF-8 byte order mark before the JSON, as some servers send.
+            let page = number(path, "page", 1);
+            let body = serde_json::json!({"page": page, "items": items((page - 1) * SIZE), "total_pages": pages});
+            let mut bytes = b"\xEF\xBB\xBF".to_vec();
+            bytes.extend(body.to_string().into_bytes());
+            Reply::Full(
+                200,
+                vec![("content-type", "application/json".into())],
+                bytes,
+            )
+        }
+        "/plain" => json(
+            serde_json::json!({"rows": items(0), "status": "ok"}),
+            vec![],
+        ),
         "/stuck" => json(
             serde_json::json!({"data": items(0), "next_cursor": "same"}),
             vec![],
