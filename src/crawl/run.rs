@@ -58,9 +58,10 @@ pub async fn run(settings: CrawlSettings, stop: CancellationToken) -> anyhow::Re
         Target::Dir(dir) => Some(dir.clone()),
         Target::Stdout => None,
     };
+    // Checked before any request: a crawl that cannot keep its records
+    // must not start.
     if let Some(dir) = &out_dir {
-        std::fs::create_dir_all(dir)
-            .with_context(|| format!("could not create output directory {}", dir.display()))?;
+        sink::dir::prepare(dir)?;
     }
     let (frontier, resume, committer) = match (&settings.state, &out_dir) {
         (Some(state_dir), Some(dir)) => {
@@ -87,6 +88,16 @@ pub async fn run(settings: CrawlSettings, stop: CancellationToken) -> anyhow::Re
             (memory, None, None)
         }
     };
+    if let (Some(dir), None) = (&out_dir, &resume) {
+        use sink::dir::Claim;
+        let claim = match &settings.state {
+            _ if settings.overwrite => Claim::Overwrite,
+            Some(state) if state.fresh => Claim::Overwrite,
+            Some(_) => Claim::OwnParts,
+            None => Claim::Refuse,
+        };
+        sink::dir::claim(dir, claim)?;
+    }
     let files = resume.as_ref().map(|c| &c.files);
     let sinks = sink::open(&settings.output, files).context("could not create the output")?;
     let skipped_writer = match &out_dir {
@@ -108,6 +119,7 @@ pub async fn run(settings: CrawlSettings, stop: CancellationToken) -> anyhow::Re
             skipped: skipped_writer,
             summary: base,
             committer,
+            dir: out_dir.clone(),
         },
         rx,
     );
@@ -191,6 +203,11 @@ pub async fn run(settings: CrawlSettings, stop: CancellationToken) -> anyhow::Re
 
     let interrupted = stop.is_cancelled();
     frontier.close();
+    if failure.is_some() {
+        // The output cannot take more records: what is in flight is lost
+        // work, not worth the grace period.
+        tasks.abort_all();
+    }
     let grace = tokio::time::sleep(settings.grace);
     tokio::pin!(grace);
     loop {
@@ -231,10 +248,16 @@ pub async fn run(settings: CrawlSettings, stop: CancellationToken) -> anyhow::Re
         Err(_) => anyhow::bail!("internal: crawl tasks outlived the crawl"),
     };
     drop(sink);
-    let written = sink_thread
-        .await
-        .context("the output writer crashed")?
-        .context("could not write the output")?;
+    let written = match sink_thread.await.context("the output writer crashed")? {
+        Ok(written) => written,
+        Err(e)
+            if e.get_ref()
+                .is_some_and(|inner| inner.is::<sink::ReaderGone>()) =>
+        {
+            return Err(sink::ReaderGone.into());
+        }
+        Err(e) => return Err(anyhow::Error::new(e).context("could not write the output")),
+    };
     let mut summary = written.summary;
     summary.started_at = started_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     summary.finished_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
@@ -295,6 +318,7 @@ pub fn visitor(
         found_sitemaps: Default::default(),
         robots_failures: Default::default(),
         keep_exchanges,
+        credentials: settings.credentials.clone(),
     })
 }
 
@@ -483,6 +507,8 @@ fn skip(
 }
 
 fn write_summary(out: &Path, summary: &Summary) -> anyhow::Result<()> {
-    part_file::write_json(&out.join("summary.json"), summary)
-        .with_context(|| format!("could not write {}/summary.json", out.display()))
+    let path = out.join(sink::SUMMARY_FILE);
+    part_file::write_json(&path, summary)
+        .map_err(|e| sink::dir::at(&path, e))
+        .context("could not write the summary")
 }

@@ -10,6 +10,7 @@ pub mod redirect;
 pub mod retry;
 pub mod sent;
 pub mod stats;
+pub mod userinfo;
 pub mod verdict;
 
 use std::error::Error as _;
