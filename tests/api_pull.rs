@@ -267,3 +267,48 @@ async fn json_format_writes_one_valid_array() {
     .expect("ran");
     assert_eq!(std::fs::read_to_string(&empty).expect("output"), "[]\n");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_password_in_the_url_is_basic_auth_and_never_written() {
+    let s = server().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("page.jsonl");
+    let url = s.url("/page").replace("http://", "http://alice:S3cret@");
+    let o = tokio::process::Command::new(env!("CARGO_BIN_EXE_collector"))
+        .args([
+            "-v",
+            "api",
+            &url,
+            "--paginate",
+            "page",
+            "--total-pages",
+            "total_pages",
+        ])
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .await
+        .expect("ran");
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let hits = s.hits();
+    assert!(hits.len() > 1, "every page was pulled");
+    for hit in &hits {
+        // base64("alice:S3cret")
+        assert_eq!(
+            hit.header("authorization"),
+            Some("Basic YWxpY2U6UzNjcmV0"),
+            "{}",
+            hit.path
+        );
+    }
+    let mut places = support::binary::every_file(dir.path());
+    assert!(places.len() >= 2, "the records and the summary: {places:?}");
+    places.push(("stdout".into(), o.stdout));
+    places.push(("stderr".into(), o.stderr));
+    support::binary::assert_nowhere(&places, &["S3cret", "YWxpY2U6UzNjcmV0"]);
+}
