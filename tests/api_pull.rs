@@ -312,3 +312,38 @@ async fn a_password_in_the_url_is_basic_auth_and_never_written() {
     places.push(("stderr".into(), o.stderr));
     support::binary::assert_nowhere(&places, &["S3cret", "YWxpY2U6UzNjcmV0"]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn out_dash_into_head_stops_quietly_with_exit_0() {
+    let s = slow_api(Duration::from_millis(100)).await;
+    // A real pipe into a real `head`, which exits after one line while
+    // the pull still has pages to fetch and write.
+    let script = format!(
+        "'{}' api '{}' --paginate page --total-pages total_pages --out - | head -1; \
+         echo \"api exit ${{PIPESTATUS[0]}}\" >&2",
+        env!("CARGO_BIN_EXE_collector"),
+        s.url("/slow")
+    );
+    let run = tokio::process::Command::new("bash")
+        .args(["-c", &script])
+        .kill_on_drop(true)
+        .output();
+    let o = tokio::time::timeout(Duration::from_secs(30), run)
+        .await
+        .expect("the pull stopped when head exited")
+        .expect("bash runs");
+    let stdout = String::from_utf8(o.stdout).expect("utf-8");
+    assert_eq!(stdout.lines().count(), 1, "{stdout}");
+    serde_json::from_str::<serde_json::Value>(stdout.trim()).expect("a JSON record");
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(
+        stderr.trim(),
+        "api exit 0",
+        "nothing else on stderr: {stderr}"
+    );
+    assert!(
+        s.hits().len() < 21,
+        "stopped before the last page: {}",
+        s.hits().len()
+    );
+}

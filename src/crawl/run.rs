@@ -250,10 +250,7 @@ pub async fn run(settings: CrawlSettings, stop: CancellationToken) -> anyhow::Re
     drop(sink);
     let written = match sink_thread.await.context("the output writer crashed")? {
         Ok(written) => written,
-        Err(e)
-            if e.get_ref()
-                .is_some_and(|inner| inner.is::<sink::ReaderGone>()) =>
-        {
+        Err(e) if sink::is_reader_gone(&e) => {
             return Err(sink::ReaderGone.into());
         }
         Err(e) => return Err(anyhow::Error::new(e).context("could not write the output")),

@@ -40,6 +40,19 @@ pub const REPORT_FILE: &str = "report.html";
 #[error("standard output was closed by its reader")]
 pub struct ReaderGone;
 
+/// A write error on standard output: a broken pipe becomes [`ReaderGone`].
+pub fn on_stdout(e: io::Error) -> io::Error {
+    match e.kind() {
+        io::ErrorKind::BrokenPipe => io::Error::new(e.kind(), ReaderGone),
+        _ => e,
+    }
+}
+
+/// Whether `e` is [`ReaderGone`] (as [`on_stdout`] made it).
+pub fn is_reader_gone(e: &io::Error) -> bool {
+    e.get_ref().is_some_and(|inner| inner.is::<ReaderGone>())
+}
+
 /// One output format for page records.
 pub trait Sink: Send {
     /// Writes one record; `exchange` is the raw request and response, present
@@ -133,8 +146,7 @@ impl Writers {
     fn named(&self, name: &str, e: io::Error) -> io::Error {
         match &self.dir {
             Some(dir) => dir::at(&dir.join(name), e),
-            None if e.kind() == io::ErrorKind::BrokenPipe => io::Error::new(e.kind(), ReaderGone),
-            None => e,
+            None => on_stdout(e),
         }
     }
 
