@@ -120,9 +120,12 @@ fn finish(result: anyhow::Result<Summary>, quiet: bool, out: &Target) -> Outcome
             }
             summary.outcome()
         }
+        // Asked for no more records: done, and nothing to say (as
+        // ripgrep into `head`).
+        Err(e) if e.is::<collector::sink::ReaderGone>() => Outcome::Done,
         Err(e) => {
             eprintln!("collector: {e:#}");
-            if e.downcast_ref::<crawl::state::Refused>().is_some() {
+            if e.is::<crawl::state::Refused>() || e.is::<collector::sink::dir::Unusable>() {
                 Outcome::BadInput
             } else {
                 Outcome::Failed

@@ -267,3 +267,83 @@ async fn json_format_writes_one_valid_array() {
     .expect("ran");
     assert_eq!(std::fs::read_to_string(&empty).expect("output"), "[]\n");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_password_in_the_url_is_basic_auth_and_never_written() {
+    let s = server().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("page.jsonl");
+    let url = s.url("/page").replace("http://", "http://alice:S3cret@");
+    let o = tokio::process::Command::new(env!("CARGO_BIN_EXE_collector"))
+        .args([
+            "-v",
+            "api",
+            &url,
+            "--paginate",
+            "page",
+            "--total-pages",
+            "total_pages",
+        ])
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .await
+        .expect("ran");
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let hits = s.hits();
+    assert!(hits.len() > 1, "every page was pulled");
+    for hit in &hits {
+        // base64("alice:S3cret")
+        assert_eq!(
+            hit.header("authorization"),
+            Some("Basic YWxpY2U6UzNjcmV0"),
+            "{}",
+            hit.path
+        );
+    }
+    let mut places = support::binary::every_file(dir.path());
+    assert!(places.len() >= 2, "the records and the summary: {places:?}");
+    places.push(("stdout".into(), o.stdout));
+    places.push(("stderr".into(), o.stderr));
+    support::binary::assert_nowhere(&places, &["S3cret", "YWxpY2U6UzNjcmV0"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn out_dash_into_head_stops_quietly_with_exit_0() {
+    let s = slow_api(Duration::from_millis(100)).await;
+    // A real pipe into a real `head`, which exits after one line while
+    // the pull still has pages to fetch and write.
+    let script = format!(
+        "'{}' api '{}' --paginate page --total-pages total_pages --out - | head -1; \
+         echo \"api exit ${{PIPESTATUS[0]}}\" >&2",
+        env!("CARGO_BIN_EXE_collector"),
+        s.url("/slow")
+    );
+    let run = tokio::process::Command::new("bash")
+        .args(["-c", &script])
+        .kill_on_drop(true)
+        .output();
+    let o = tokio::time::timeout(Duration::from_secs(30), run)
+        .await
+        .expect("the pull stopped when head exited")
+        .expect("bash runs");
+    let stdout = String::from_utf8(o.stdout).expect("utf-8");
+    assert_eq!(stdout.lines().count(), 1, "{stdout}");
+    serde_json::from_str::<serde_json::Value>(stdout.trim()).expect("a JSON record");
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(
+        stderr.trim(),
+        "api exit 0",
+        "nothing else on stderr: {stderr}"
+    );
+    assert!(
+        s.hits().len() < 21,
+        "stopped before the last page: {}",
+        s.hits().len()
+    );
+}

@@ -127,7 +127,8 @@ fn the_demo_crawls_the_built_in_site() {
     assert_eq!(summary["by_rule"]["page"].as_u64(), Some(ok as u64));
     assert_eq!(summary["incomplete"], 0);
     let (header, rows) = csv_rows(&out);
-    assert_eq!(header[..5], ["url", "status", "heading", "number", "links"]);
+    assert_eq!(header[..3], ["url", "final_url", "status"]);
+    assert_eq!(header[9..12], ["heading", "number", "links"]);
     assert_eq!(rows.len(), records.len());
     assert!(
         stderr(&o).contains("pages in"),

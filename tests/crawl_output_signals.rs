@@ -208,3 +208,82 @@ async fn out_dash_lines_arrive_while_the_crawl_runs() {
         .expect("wait");
     assert_eq!(status.code(), Some(130));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn out_dash_into_head_stops_quietly_with_exit_0() {
+    let server = support::sites::endless_site().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let seeds = write(dir.path(), "seeds.txt", &server.url("/n0"));
+    // A real pipe into a real `head`, which exits after one line; the
+    // endless crawl ends only because its reader went away.
+    let script = format!(
+        "'{}' crawl '{seeds}' --out - --progress never | head -1; \
+         echo \"crawl exit ${{PIPESTATUS[0]}}\" >&2",
+        env!("CARGO_BIN_EXE_collector")
+    );
+    let run = tokio::process::Command::new("bash")
+        .args(["-c", &script])
+        .current_dir(dir.path())
+        .kill_on_drop(true)
+        .output();
+    let o = tokio::time::timeout(Duration::from_secs(30), run)
+        .await
+        .expect("the crawl stopped when head exited")
+        .expect("bash runs");
+    let stdout = String::from_utf8(o.stdout).expect("utf-8");
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(stdout.lines().count(), 1, "{stdout}");
+    let record: serde_json::Value = serde_json::from_str(stdout.trim()).expect("JSON");
+    assert_eq!(record["status"], 200);
+    assert_eq!(
+        stderr.trim(),
+        "crawl exit 0",
+        "nothing else on stderr: {stderr}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn progress_always_draws_when_stderr_is_not_a_terminal() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("out");
+    let out_arg = out.to_str().expect("utf-8");
+    let mut lines = Vec::new();
+    for mode in ["always", "never"] {
+        let server = support::sites::endless_site().await;
+        let seeds = write(dir.path(), "seeds.txt", &server.url("/n0"));
+        let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_collector"))
+            .args([
+                "crawl",
+                &seeds,
+                "--out",
+                out_arg,
+                "--overwrite",
+                "--progress",
+                mode,
+            ])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("spawn");
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        signal(&child, "-INT");
+        let o = tokio::time::timeout(Duration::from_secs(20), child.wait_with_output())
+            .await
+            .expect("exited")
+            .expect("wait");
+        assert_eq!(o.status.code(), Some(130));
+        lines.push(String::from_utf8_lossy(&o.stderr).into_owned());
+    }
+    let (always, never) = (&lines[0], &lines[1]);
+    assert!(
+        always.contains("fetched ") && always.contains("pages/s"),
+        "the live line is drawn: {always:?}"
+    );
+    assert!(always.contains("\r\x1b[2K"), "redrawn in place: {always:?}");
+    assert!(!never.contains("fetched "), "{never:?}");
+    assert!(
+        never.contains("pages in"),
+        "the summary is still printed: {never:?}"
+    );
+}

@@ -5,6 +5,7 @@ mod support;
 
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 use support::{Handler, Reply, Server};
 
@@ -213,7 +214,48 @@ async fn a_spider_trap_is_bounded_by_max_depth() {
     let max_depth = records.iter().filter_map(|r| r["depth"].as_u64()).max();
     assert_eq!(max_depth, Some(5));
     assert_eq!(server.count("/cal?d=6"), 0);
-    assert_eq!(summary.skipped["max_depth"], 1);
+    // Both links to day 6 (one with a fragment): a URL refused for its
+    // depth is not marked seen, as a shorter path could still reach it.
+    assert_eq!(summary.skipped["max_depth"], 2);
+}
+
+#[tokio::test]
+async fn max_depth_admits_a_page_first_found_too_deep_when_a_shorter_path_reaches_it() {
+    // `/target` is two links from the seed through the slow `/slow`, and
+    // three through the fast `/f1` and `/f2`: the long path finds it
+    // first, too deep for --max-depth 2; the short one must still get it.
+    let server = Server::start(
+        "127.0.0.1",
+        Arc::new(|path, _| {
+            let page = |links: &[&str]| {
+                let links: Vec<String> = links.iter().map(|l| l.to_string()).collect();
+                Reply::Html(support::html_with_links(path, &links))
+            };
+            match path {
+                "/robots.txt" => Reply::Status(404),
+                "/" => page(&["/slow", "/f1"]),
+                "/slow" => Reply::Delayed(Duration::from_millis(600), Box::new(page(&["/target"]))),
+                "/f1" => page(&["/f2"]),
+                "/f2" => page(&["/target"]),
+                _ => page(&[]),
+            }
+        }),
+    )
+    .await;
+    let out = tempfile::tempdir().expect("tempdir");
+    let mut opts = support::options(out.path());
+    opts.run.max_depth = Some(2);
+    let summary = support::crawl(&[server.url("/")], opts).await;
+    let records = support::records(out.path());
+    let target = support::record_for(&records, &server.url("/target"));
+    assert_eq!(target["depth"], 2, "{target}");
+    assert_eq!(server.count("/target"), 1);
+    assert!(
+        server.hits().iter().position(|h| h.path == "/f2")
+            < server.hits().iter().position(|h| h.path == "/target"),
+        "the long path was there first"
+    );
+    assert_eq!(summary.skipped["max_depth"], 1, "/target from /f2, once");
 }
 
 #[tokio::test]

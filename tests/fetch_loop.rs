@@ -148,3 +148,30 @@ async fn a_sitemap_answering_503_is_retried() {
     assert_eq!(map["status"], 200, "{map}");
     assert_eq!(map["retries"], 1, "{map}");
 }
+
+#[tokio::test]
+async fn a_response_with_150_headers_is_a_too_large_error_not_a_page() {
+    let headers: Vec<Vec<u8>> = (0..150)
+        .map(|i| format!("x-h{i}: v").into_bytes())
+        .collect();
+    let server = RawServer::start(Arc::new(move |path, _| {
+        let bytes = match path {
+            "/" => response("200 OK", &[b"content-type: text/html"], &html(&["/many"])),
+            "/many" => {
+                let refs: Vec<&[u8]> = headers.iter().map(Vec::as_slice).collect();
+                response("200 OK", &refs, &html(&[]))
+            }
+            _ => response("404 Not Found", &[], b""),
+        };
+        (bytes, Then::KeepAlive)
+    }))
+    .await;
+    let (records, summary) = crawl(server.url("/"), |_| {}).await;
+    let r = support::record_for(&records, &server.url("/many"));
+    assert_eq!(r["error"]["kind"], "too_large", "{r}");
+    let message = r["error"]["message"].as_str().expect("message");
+    assert!(message.contains("more than 100 header fields"), "{message}");
+    assert_eq!(r["retries"], 0, "the same answer would come again: {r}");
+    assert_eq!(summary.failed, 1);
+    assert!(support::record_for(&records, &server.url("/"))["error"].is_null());
+}

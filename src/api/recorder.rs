@@ -328,7 +328,9 @@ impl Recorder {
             let prefix = self.framing.prefix();
             match &mut self.sink {
                 Sink::File(w) => w.write_after(prefix, record),
-                Sink::Stdout(buf) => jsonl::write_stdout(buf, prefix, record),
+                Sink::Stdout(buf) => {
+                    jsonl::write_stdout(buf, prefix, record).map_err(crate::sink::on_stdout)
+                }
             }
             .context("could not write a record")?;
             if let (Some(field), Some((_, state))) = (&self.since_field, &mut self.state)
@@ -377,6 +379,7 @@ impl Recorder {
                     let mut out = std::io::stdout().lock();
                     out.write_all(closing)
                         .and_then(|()| out.flush())
+                        .map_err(crate::sink::on_stdout)
                         .context("could not write to standard output")?;
                 }
                 Ok(())

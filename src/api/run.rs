@@ -76,6 +76,14 @@ pub async fn run(args: &ApiArgs, stop: CancellationToken) -> Outcome {
     }
     match result {
         Ok(summary) => report("", &summary, quiet),
+        // `--out - | head`: asked for no more records; done, and quiet.
+        Err(e)
+            if e.chain()
+                .filter_map(|c| c.downcast_ref::<std::io::Error>())
+                .any(crate::sink::is_reader_gone) =>
+        {
+            Outcome::Done
+        }
         Err(e) => failed(&e),
     }
 }

@@ -16,6 +16,7 @@ use super::{Pointer, Strategy, with_query_param};
 use crate::config::{Name, Origin, Origins, check, env};
 use crate::fetch::FetchConfig;
 use crate::fetch::stats::RequestStats;
+use crate::fetch::userinfo::{self, Credentials};
 use crate::metrics::MetricsSettings;
 use crate::politeness::LimiterConfig;
 
@@ -325,12 +326,20 @@ pub fn build(
     let Some(text) = &r.url else {
         bail!("{}: no url to pull", o.name("url"));
     };
+    let shown = userinfo::redacted(text);
     let mut url = Url::parse(text).with_context(|| {
-        format!("{text:?} is not a URL; expected e.g. https://api.example.com/items")
+        format!("{shown:?} is not a URL; expected e.g. https://api.example.com/items")
     })?;
     if !matches!(url.scheme(), "http" | "https") {
-        bail!("{text:?}: only http and https APIs can be pulled");
+        bail!("{shown:?}: only http and https APIs can be pulled");
     }
+    // A password in the URL is Basic auth to the API's origin, and leaves
+    // the URL (summaries, state files and messages quote it).
+    let mut credentials = Credentials::default();
+    credentials.take(&mut url);
+    let in_url = credentials
+        .for_url(&url)
+        .map(|value| Auth::Header(AUTHORIZATION, value.clone()));
     for (k, v) in r.params.iter().flatten() {
         url = with_query_param(&url, k, v);
     }
@@ -390,7 +399,8 @@ pub fn build(
             rate: request.rate,
             max_wait: request.max_wait,
         },
-        auth: auth(shared, o, env)?,
+        // --bearer-env and the like win over the URL's userinfo.
+        auth: auth(shared, o, env)?.or(in_url),
         resume,
         overwrite: shared.overwrite.unwrap_or(false),
         bytes_in_flight: DEFAULT_BYTES_IN_FLIGHT,

@@ -174,6 +174,7 @@ pub struct RunOptions {
     pub report: Option<bool>,
     pub progress: Option<ProgressMode>,
     pub quiet: Option<bool>,
+    pub overwrite: Option<bool>,
     pub metrics: Option<String>,
     pub metrics_linger: Option<f64>,
 }
@@ -222,6 +223,12 @@ pub struct RunFlags {
     pub quiet: bool,
     #[arg(long, overrides_with = "quiet", hide = true)]
     pub no_quiet: bool,
+    /// Remove an earlier crawl's files from the output directory first (without it such a
+    /// directory is refused) [--no-overwrite: refuse]
+    #[arg(long, overrides_with = "no_overwrite")]
+    pub overwrite: bool,
+    #[arg(long, overrides_with = "overwrite", hide = true)]
+    pub no_overwrite: bool,
     /// Serve Prometheus metrics on http://ADDR/metrics while the crawl runs (e.g. 127.0.0.1:9100)
     #[arg(long, value_name = "ADDR")]
     pub metrics: Option<String>,
@@ -248,6 +255,7 @@ impl RunFlags {
             report: switch(self.report, self.no_report),
             progress: self.progress,
             quiet: switch(self.quiet, self.no_quiet),
+            overwrite: switch(self.overwrite, self.no_overwrite),
             metrics: self.metrics.clone(),
             metrics_linger: self.metrics_linger,
         }
@@ -285,6 +293,7 @@ impl RunOptions {
         o.fill("report", &mut self.report, lower.report, origin);
         o.fill("progress", &mut self.progress, lower.progress, origin);
         o.fill("quiet", &mut self.quiet, lower.quiet, origin);
+        o.fill("overwrite", &mut self.overwrite, lower.overwrite, origin);
         o.fill("metrics", &mut self.metrics, lower.metrics, origin);
         o.fill(
             "metrics_linger",

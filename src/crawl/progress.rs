@@ -122,7 +122,13 @@ pub fn start(
     tokio::spawn(async move {
         let started = Instant::now();
         let bar = live.then(|| {
-            let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr_with_hz(4));
+            // indicatif hides its stderr target when stderr is not a
+            // terminal; `always` draws anyway (CI logs, `script`-less runs).
+            let target = match mode {
+                ProgressMode::Always => ProgressDrawTarget::term_like_with_hz(Box::new(Stderr), 4),
+                _ => ProgressDrawTarget::stderr_with_hz(4),
+            };
+            let bar = ProgressBar::with_draw_target(None, target);
             bar.set_style(
                 ProgressStyle::with_template("{spinner} {elapsed_precise} {msg}")
                     .unwrap_or_else(|_| ProgressStyle::default_spinner()),
@@ -154,6 +160,49 @@ pub fn start(
             bar.finish_and_clear();
         }
     })
+}
+
+/// Standard error as a terminal whatever it is (`--progress always`):
+/// ANSI cursor moves and line clears, 80 columns.
+#[derive(Debug)]
+struct Stderr;
+
+impl Stderr {
+    fn put(&self, s: &str) -> std::io::Result<()> {
+        use std::io::Write as _;
+        std::io::stderr().lock().write_all(s.as_bytes())
+    }
+}
+
+impl indicatif::TermLike for Stderr {
+    fn width(&self) -> u16 {
+        80
+    }
+    fn move_cursor_up(&self, n: usize) -> std::io::Result<()> {
+        self.put(&format!("\x1b[{n}A"))
+    }
+    fn move_cursor_down(&self, n: usize) -> std::io::Result<()> {
+        self.put(&format!("\x1b[{n}B"))
+    }
+    fn move_cursor_right(&self, n: usize) -> std::io::Result<()> {
+        self.put(&format!("\x1b[{n}C"))
+    }
+    fn move_cursor_left(&self, n: usize) -> std::io::Result<()> {
+        self.put(&format!("\x1b[{n}D"))
+    }
+    fn write_line(&self, s: &str) -> std::io::Result<()> {
+        self.put(&format!("{s}\n"))
+    }
+    fn write_str(&self, s: &str) -> std::io::Result<()> {
+        self.put(s)
+    }
+    fn clear_line(&self) -> std::io::Result<()> {
+        self.put("\r\x1b[2K")
+    }
+    fn flush(&self) -> std::io::Result<()> {
+        use std::io::Write as _;
+        std::io::stderr().flush()
+    }
 }
 
 fn status_line(c: &Counters, queue: &QueueProbe, elapsed: Duration) -> String {

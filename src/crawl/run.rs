@@ -58,9 +58,10 @@ pub async fn run(mut settings: CrawlSettings, stop: CancellationToken) -> anyhow
         Target::Dir(dir) => Some(dir.clone()),
         Target::Stdout => None,
     };
+    // Checked before any request: a crawl that cannot keep its records
+    // must not start.
     if let Some(dir) = &out_dir {
-        std::fs::create_dir_all(dir)
-            .with_context(|| format!("could not create output directory {}", dir.display()))?;
+        sink::dir::prepare(dir)?;
     }
     let mut redis = None;
     if let Some(job) = settings.shared.clone() {
@@ -98,6 +99,16 @@ pub async fn run(mut settings: CrawlSettings, stop: CancellationToken) -> anyhow
             (memory, None, None)
         }
     };
+    if let (Some(dir), None) = (&out_dir, &resume) {
+        use sink::dir::Claim;
+        let claim = match &settings.state {
+            _ if settings.overwrite => Claim::Overwrite,
+            Some(state) if state.fresh => Claim::Overwrite,
+            Some(_) => Claim::OwnParts,
+            None => Claim::Refuse,
+        };
+        sink::dir::claim(dir, claim)?;
+    }
     let files = resume.as_ref().map(|c| &c.files);
     let sinks = sink::open(&settings.output, files).context("could not create the output")?;
     let skipped_writer = match &out_dir {
@@ -119,6 +130,7 @@ pub async fn run(mut settings: CrawlSettings, stop: CancellationToken) -> anyhow
             skipped: skipped_writer,
             summary: base,
             committer,
+            dir: out_dir.clone(),
         },
         rx,
     );
@@ -210,6 +222,11 @@ pub async fn run(mut settings: CrawlSettings, stop: CancellationToken) -> anyhow
 
     let interrupted = stop.is_cancelled();
     frontier.close();
+    if failure.is_some() {
+        // The output cannot take more records: what is in flight is lost
+        // work, not worth the grace period.
+        tasks.abort_all();
+    }
     let grace = tokio::time::sleep(settings.grace);
     tokio::pin!(grace);
     loop {
@@ -250,10 +267,13 @@ pub async fn run(mut settings: CrawlSettings, stop: CancellationToken) -> anyhow
         Err(_) => anyhow::bail!("internal: crawl tasks outlived the crawl"),
     };
     drop(sink);
-    let written = sink_thread
-        .await
-        .context("the output writer crashed")?
-        .context("could not write the output")?;
+    let written = match sink_thread.await.context("the output writer crashed")? {
+        Ok(written) => written,
+        Err(e) if sink::is_reader_gone(&e) => {
+            return Err(sink::ReaderGone.into());
+        }
+        Err(e) => return Err(anyhow::Error::new(e).context("could not write the output")),
+    };
     if let Some(redis) = &redis {
         let handed_back = redis.leave().await?;
         if handed_back > 0 {
@@ -321,6 +341,7 @@ pub fn visitor(
         robots_failures: Default::default(),
         keep_exchanges,
         robots_store: None,
+        credentials: settings.credentials.clone(),
     })
 }
 
@@ -509,6 +530,8 @@ fn skip(
 }
 
 fn write_summary(out: &Path, summary: &Summary) -> anyhow::Result<()> {
-    part_file::write_json(&out.join("summary.json"), summary)
-        .with_context(|| format!("could not write {}/summary.json", out.display()))
+    let path = out.join(sink::SUMMARY_FILE);
+    part_file::write_json(&path, summary)
+        .map_err(|e| sink::dir::at(&path, e))
+        .context("could not write the summary")
 }

@@ -19,9 +19,11 @@ pub struct SeedError {
 
 impl fmt::Display for SeedError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // A seed may carry a password (`http://alice:S3cret@host/`).
+        let reason = crate::fetch::userinfo::redacted(&self.reason);
         match self.line {
-            0 => write!(f, "{}: {}", self.source_name, self.reason),
-            n => write!(f, "{}:{n}: {}", self.source_name, self.reason),
+            0 => write!(f, "{}: {reason}", self.source_name),
+            n => write!(f, "{}:{n}: {reason}", self.source_name),
         }
     }
 }

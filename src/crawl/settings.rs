@@ -16,6 +16,7 @@ use crate::config::{Origin, Table, check, env};
 use crate::crawl::scope::Scope;
 use crate::crawl::seeds;
 use crate::fetch::FetchConfig;
+use crate::fetch::userinfo::{self, Credentials};
 use crate::frontier::{Limits, QueryPolicy, SharedJob};
 use crate::metrics::MetricsSettings;
 use crate::politeness::LimiterConfig;
@@ -44,6 +45,9 @@ pub struct CrawlSettings {
     pub report: bool,
     pub progress: ProgressMode,
     pub quiet: bool,
+    /// Remove an earlier crawl's files from the output directory
+    /// (`--overwrite`); without it such a directory is refused.
+    pub overwrite: bool,
     /// How long in-flight requests may run on after Ctrl-C.
     pub grace: Duration,
     /// Extraction rule sets, compiled.
@@ -55,6 +59,9 @@ pub struct CrawlSettings {
     pub metrics: Option<MetricsSettings>,
     /// `--frontier redis://... --job NAME`: a worker of a shared crawl.
     pub shared: Option<SharedJob>,
+    /// Userinfo taken out of the seed and sitemap URLs, sent as Basic auth
+    /// to their own origins.
+    pub credentials: Credentials,
 }
 
 /// A resumable crawl's state directory.
@@ -161,11 +168,18 @@ pub fn resolve_fetch(args: &FetchArgs) -> anyhow::Result<(Url, CrawlSettings)> {
         ..CrawlOptions::default()
     };
     let layered = layers_with_env(top, args.config.as_ref(), &env::process)?;
-    let url = seeds::parse_url(args.url.trim()).map_err(anyhow::Error::msg)?;
-    let mut settings = build(&layered, vec![url.clone()])?;
+    let url = seeds::parse_url(args.url.trim())
+        .map_err(|e| anyhow::Error::msg(userinfo::redacted(&e)))?;
+    let mut settings = build(&layered, vec![url])?;
     if let Some(name) = &args.rule {
         settings.rules = Arc::new(settings.rules.forced(name)?);
     }
+    // Without its userinfo, which went into the settings' credentials.
+    let url = settings
+        .seeds
+        .first()
+        .cloned()
+        .context("internal: the seed is gone")?;
     Ok((url, settings))
 }
 
@@ -206,7 +220,9 @@ pub fn file_seeds(layered: &Layered) -> anyhow::Result<Vec<Url>> {
 
 /// The SEEDS argument: `-` (standard input), a seed file, or one URL.
 fn read_seeds(source: &str, may_be_empty: bool) -> anyhow::Result<Vec<Url>> {
-    match seeds::seeds_argument(source, Path::new(source).is_file()).map_err(anyhow::Error::msg)? {
+    let argument = seeds::seeds_argument(source, Path::new(source).is_file())
+        .map_err(|e| anyhow::Error::msg(userinfo::redacted(&e)))?;
+    match argument {
         seeds::SeedsArgument::Stdin => {
             let stdin = std::io::stdin();
             Ok(seeds::parse_lines(stdin.lock(), "<stdin>", may_be_empty)?)
@@ -295,8 +311,12 @@ fn default_out() -> PathBuf {
 }
 
 /// Validates merged options into settings.
-pub fn build(layered: &Layered, seeds: Vec<Url>) -> anyhow::Result<CrawlSettings> {
+pub fn build(layered: &Layered, mut seeds: Vec<Url>) -> anyhow::Result<CrawlSettings> {
     let (opts, o) = (&layered.options, &layered.origins);
+    let mut credentials = Credentials::default();
+    for seed in &mut seeds {
+        credentials.take(seed);
+    }
     let (run, scope) = (&opts.run, &opts.scope);
     let count = |key, v: Option<i64>, default: u64| match v {
         Some(v) => check::at_least_one(&o.name(key), v),
@@ -343,15 +363,20 @@ pub fn build(layered: &Layered, seeds: Vec<Url>) -> anyhow::Result<CrawlSettings
     domains.sort();
     domains.dedup();
 
-    let sitemaps = run
+    let sitemaps: Vec<Url> = run
         .sitemap
         .iter()
         .flatten()
         .map(|s| {
             let name = o.name("sitemap");
-            let url = Url::parse(s.trim()).with_context(|| format!("{name} {s:?} is not a URL"))?;
+            let mut url = Url::parse(s.trim())
+                .with_context(|| format!("{name} {:?} is not a URL", userinfo::redacted(s)))?;
+            credentials.take(&mut url);
             if !matches!(url.scheme(), "http" | "https") {
-                bail!("{name} {s:?}: only http and https URLs can be fetched");
+                bail!(
+                    "{name} {:?}: only http and https URLs can be fetched",
+                    userinfo::redacted(s)
+                );
             }
             Ok(url)
         })
@@ -388,11 +413,13 @@ pub fn build(layered: &Layered, seeds: Vec<Url>) -> anyhow::Result<CrawlSettings
         report: run.report.unwrap_or(true),
         progress: run.progress.unwrap_or_default(),
         quiet: run.quiet.unwrap_or(false),
+        overwrite: run.overwrite.unwrap_or(false),
         metrics: MetricsSettings::build(o, run.metrics.as_deref(), run.metrics_linger)?,
         grace: Duration::from_secs(10),
         state: None,
         shared: None,
         rules,
+        credentials,
     })
 }
 

@@ -10,6 +10,7 @@ pub mod redirect;
 pub mod retry;
 pub mod sent;
 pub mod stats;
+pub mod userinfo;
 pub mod verdict;
 
 use std::error::Error as _;
@@ -35,6 +36,13 @@ pub enum FetchError {
     Tls(String),
     #[error("body larger than {limit} bytes")]
     TooLarge { limit: u64 },
+    /// The response head is past the HTTP client's limits (hyper's 100
+    /// header fields, which reqwest 0.12 does not let us raise).
+    #[error(
+        "response head too large: more than 100 header fields, or a head over the \
+         client's buffer ({0})"
+    )]
+    HeadTooLarge(String),
     #[error("could not decode the body: {0}")]
     Decode(String),
     #[error("connection broke while reading the body: {0}")]
@@ -55,7 +63,7 @@ impl FetchError {
             Self::Timeout(_) => ErrorKind::Timeout,
             Self::Connect(_) => ErrorKind::Connect,
             Self::Tls(_) => ErrorKind::Tls,
-            Self::TooLarge { .. } => ErrorKind::TooLarge,
+            Self::TooLarge { .. } | Self::HeadTooLarge(_) => ErrorKind::TooLarge,
             Self::Decode(_) => ErrorKind::Decode,
             Self::Body(_) => ErrorKind::Body,
             Self::Scheme(_) => ErrorKind::Scheme,
@@ -170,6 +178,8 @@ pub fn classify(e: &reqwest::Error) -> FetchError {
     // reports the message as incomplete before any byte of an answer.
     if e.is_request() && transport(e).is_some_and(hyper::Error::is_incomplete_message) {
         FetchError::Stale(msg)
+    } else if transport(e).is_some_and(hyper::Error::is_parse_too_large) {
+        FetchError::HeadTooLarge(msg)
     } else if e.is_timeout() {
         FetchError::Timeout(msg)
     } else if is_tls(e) {

@@ -106,6 +106,34 @@ pub async fn duplicates_and_depth_are_reported_per_candidate(make: fn(Limits) ->
     assert_eq!(f.frontier.stats().queued, 2);
 }
 
+/// `--max-depth`: a URL first found too deep (a concurrent crawl is not
+/// strictly breadth-first) is admitted when a shorter path reaches it.
+pub async fn a_url_refused_for_depth_is_admitted_by_a_shorter_path(make: fn(Limits) -> Fixture) {
+    let f = make(Limits {
+        max_pages: None,
+        max_depth: Some(1),
+    });
+    use Admission::*;
+    let got = f
+        .push_urls(&[
+            ("http://a/x", 2),
+            ("http://a/x", 3),
+            ("http://a/x", 1),
+            ("http://a/x", 1),
+            ("http://a/x", 2),
+        ])
+        .await;
+    assert_eq!(got, vec![MaxDepth, MaxDepth, Queued, Duplicate, Duplicate]);
+    let l = f
+        .frontier
+        .lease(&gate(8, &[]))
+        .await
+        .expect("lease")
+        .expect("some");
+    assert_eq!((l.url.as_str(), l.depth), ("http://a/x", 1));
+    assert_eq!(f.frontier.stats().seen, 1);
+}
+
 pub async fn max_pages_counts_fetches_and_unfetched_leases_give_back(make: fn(Limits) -> Fixture) {
     let f = make(Limits {
         max_pages: Some(2),
@@ -205,6 +233,7 @@ macro_rules! tests {
     ($make:path) => {
         $crate::frontier::behaviour::tests!(@each $make,
             duplicates_and_depth_are_reported_per_candidate,
+            a_url_refused_for_depth_is_admitted_by_a_shorter_path,
             max_pages_counts_fetches_and_unfetched_leases_give_back,
             a_blocked_origin_does_not_hold_up_others,
             per_origin_cap_then_release_on_complete,

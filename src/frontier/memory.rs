@@ -90,11 +90,20 @@ impl MemoryFrontier {
 
     fn admit(&self, st: &mut State, c: Candidate) -> Admission {
         let fp = canon::fingerprint(&c.url);
+        // Depth first: a URL refused for its depth is not marked seen, so a
+        // shorter path found later (a concurrent crawl is not strictly
+        // breadth-first) still admits it. Without --max-depth this is the
+        // one insert it always was.
+        if let Some(max) = self.limits.max_depth
+            && c.depth > max
+        {
+            return match st.seen.contains(&fp) {
+                true => Admission::Duplicate,
+                false => Admission::MaxDepth,
+            };
+        }
         if !st.seen.insert(fp) {
             return Admission::Duplicate;
-        }
-        if self.limits.max_depth.is_some_and(|max| c.depth > max) {
-            return Admission::MaxDepth;
         }
         st.queued += 1;
         let origin = crate::politeness::origin_key(&c.url);
@@ -261,16 +270,4 @@ mod tests {
     }
 
     crate::frontier::behaviour::tests!(make);
-
-    #[tokio::test]
-    async fn a_url_refused_for_depth_stays_refused() {
-        let f = make(Limits {
-            max_pages: None,
-            max_depth: Some(1),
-        });
-        use crate::frontier::Admission::*;
-        let got = f.push_urls(&[("http://a/x", 2), ("http://a/x", 1)]).await;
-        assert_eq!(got, vec![MaxDepth, Duplicate]);
-        assert_eq!(f.frontier.stats().queued, 0);
-    }
 }

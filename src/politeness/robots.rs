@@ -343,6 +343,54 @@ mod tests {
     }
 
     #[test]
+    fn hostile_wildcard_patterns_are_left_out_in_bounded_time() {
+        use super::super::robots_path::{MAX_ANCHORED_BYTES, MAX_PATTERN_BYTES, MAX_WILDCARDS};
+        let mut txt = String::from("User-agent: *\nDisallow: /private\n");
+        // 400 KB of `a*`: a piece to look for between each pair of stars.
+        txt.push_str(&format!("Disallow: /{}z\n", "a*".repeat(200_000)));
+        // With `$` it becomes a regex too large to compile.
+        txt.push_str(&format!("Disallow: /{}$\n", "b*".repeat(5_000)));
+        // The largest values still read: at both limits at once, without
+        // and with `$` (compiled to a regex, and in texting_robots a rule
+        // that does not compile gives up on the whole file).
+        let stars = "c*".repeat(MAX_WILDCARDS);
+        let fill = "d".repeat(MAX_PATTERN_BYTES - stars.len() - 2);
+        txt.push_str(&format!("Disallow: /{stars}{fill}\n"));
+        let anchored = "e".repeat(MAX_ANCHORED_BYTES - stars.len() - 3);
+        txt.push_str(&format!(
+            "Disallow: /{}{anchored}$\n",
+            stars.replace('c', "f")
+        ));
+        txt.push_str("Disallow: /after\n");
+        let started = std::time::Instant::now();
+        let r = rules(&txt);
+        let long_path = format!("/{}", "a".repeat(2_000));
+        for i in 0..2_000 {
+            assert!(r.allows(&format!("http://h{long_path}/{i}")));
+        }
+        let elapsed = started.elapsed();
+        assert!(
+            elapsed < std::time::Duration::from_secs(3),
+            "parse and 2,000 verdicts took {elapsed:?}"
+        );
+        // The rest of the file holds: the file is not given up on.
+        assert!(!r.allows("http://h/private/x"));
+        assert!(!r.allows("http://h/after"));
+        let at_limit = format!("http://h/{}{fill}", "c".repeat(MAX_WILDCARDS));
+        assert!(!r.allows(&at_limit), "a value at the limits is read");
+        let at_limit = format!("http://h/{}{anchored}", "f".repeat(MAX_WILDCARDS));
+        assert!(
+            !r.allows(&at_limit),
+            "an anchored value at the limits is read"
+        );
+        assert!(r.allows(&format!("{at_limit}x")), "anchored at the end");
+        assert!(
+            r.allows("http://h/bbbb"),
+            "the value over the limits is not"
+        );
+    }
+
+    #[test]
     fn sitemaps_resolve_against_the_robots_url() {
         let r = rules(
             "Sitemap: /sitemap.xml\nSitemap: https://cdn.example/s.xml.gz\nSitemap: maps/b.xml\n\

@@ -78,9 +78,47 @@ pub fn url_form(url: &str) -> String {
     }
 }
 
+/// Longest `Allow`/`Disallow` value read. RFC 9309 sets no limit, and a
+/// hostile file can hold one 500 KiB pattern, matched against every URL;
+/// real rules are far shorter (Google's parser reads lines of at most
+/// 16,664 bytes; what is longer than this is no path anyone writes).
+pub const MAX_PATTERN_BYTES: usize = 2048;
+
+/// Most `*` wildcards in one value (runs count once, as the parser merges
+/// them). `texting_robots` looks for each piece between them in turn, so
+/// the cost of a match grows with their number.
+pub const MAX_WILDCARDS: usize = 32;
+
+/// Longest value with a `$`: `texting_robots` compiles those to a regex
+/// under a size limit (42 KiB), and one rule that does not compile makes
+/// the whole file unreadable. At this length and [`MAX_WILDCARDS`] every
+/// value compiles (the robots tests check the largest).
+pub const MAX_ANCHORED_BYTES: usize = 256;
+
+/// Whether a rule value in matching form is past [`MAX_PATTERN_BYTES`],
+/// [`MAX_ANCHORED_BYTES`] or [`MAX_WILDCARDS`]: such a line is left out,
+/// the rest of the file still applies.
+fn too_costly(value: &[u8]) -> bool {
+    let max = match value.contains(&b'$') {
+        true => MAX_ANCHORED_BYTES,
+        false => MAX_PATTERN_BYTES,
+    };
+    if value.len() > max {
+        return true;
+    }
+    let runs = value
+        .iter()
+        .zip(value.iter().skip(1).chain([&0]))
+        .filter(|(b, next)| **b == b'*' && **next != b'*')
+        .count();
+    runs > MAX_WILDCARDS
+}
+
 /// The robots.txt text with every `Allow` and `Disallow` value in
-/// [`pattern_form`]; the text as it is when none changes. NUL separates
-/// lines as it does for `texting_robots`.
+/// [`pattern_form`], and the rules too costly to match (past
+/// [`MAX_PATTERN_BYTES`], [`MAX_ANCHORED_BYTES`] or [`MAX_WILDCARDS`]) left
+/// out; the text as it is when none changes. NUL separates lines as it
+/// does for `texting_robots`.
 pub fn normalize_rules(txt: &[u8]) -> Cow<'_, [u8]> {
     let bom = if txt.starts_with(b"\xEF\xBB\xBF") {
         3
@@ -98,12 +136,14 @@ pub fn normalize_rules(txt: &[u8]) -> Cow<'_, [u8]> {
         if let Some((value_at, value_end)) = rule_value(line) {
             let (value_at, value_end) = trimmed(line, value_at, value_end);
             let value = &line[value_at..value_end];
-            let normal = pattern_form(value);
-            if normal.as_bytes() != value {
+            let normal = Some(pattern_form(value)).filter(|n| !too_costly(n.as_bytes()));
+            if let Some(normal) = normal.as_ref().filter(|n| n.as_bytes() != value) {
                 let out = out.get_or_insert_with(|| txt[..start].to_vec());
                 out.extend_from_slice(&line[..value_at]);
                 out.extend_from_slice(normal.as_bytes());
                 out.extend_from_slice(&line[value_end..]);
+            } else if normal.is_none() {
+                out.get_or_insert_with(|| txt[..start].to_vec());
             } else if let Some(out) = &mut out {
                 out.extend_from_slice(line);
             }

@@ -108,7 +108,7 @@ pub fn write(dir: &Path) -> Result<Written, ReportError> {
     read_lines(&pages.1, |n, line| {
         agg.page_line(n, json_array_item(line));
     })?;
-    let summary = read_summary(&dir.join("summary.json"), &mut warnings);
+    let summary = read_summary(&dir.join(crate::sink::SUMMARY_FILE), &mut warnings);
     let skipped_path = dir.join("skipped.jsonl");
     let skipped_file = skipped_path.is_file();
     if skipped_file {
@@ -144,7 +144,7 @@ pub fn write(dir: &Path) -> Result<Written, ReportError> {
             agg.malformed_count - agg.malformed.len() as u64
         ));
     }
-    let path = dir.join("report.html");
+    let path = dir.join(crate::sink::REPORT_FILE);
     part_file::write_atomic(&path, page.as_bytes())
         .with_context(|| format!("could not write {}", path.display()))?;
     Ok(Written {

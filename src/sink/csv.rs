@@ -1,5 +1,6 @@
-//! `pages.csv`: one row per record, `url`, `status`, then the extracted
-//! fields in config order. UTF-8 without a byte-order mark, quoted where
+//! `pages.csv`: one row per record, the record's own columns a spreadsheet
+//! user looks for ([`RECORD_COLUMNS`]), then the extracted fields in config
+//! order (a field named like a record column is headed `data.NAME`). UTF-8 without a byte-order mark, quoted where
 //! needed (the `csv` crate). Cells are made by [`cell`], a pure function:
 //! strings as they are, numbers and booleans as text, null and missing
 //! fields empty, arrays and objects as their JSON text.
@@ -20,6 +21,20 @@ use super::Sink;
 use super::part_file::PartFile;
 use crate::exchange::Exchange;
 use crate::record::PageRecord;
+
+/// The record's own columns, first in every row. `error` is the error's
+/// kind and message (`connect: connection refused`), empty without one.
+pub const RECORD_COLUMNS: [&str; 9] = [
+    "url",
+    "final_url",
+    "status",
+    "depth",
+    "title",
+    "content_type",
+    "bytes",
+    "fetched_at",
+    "error",
+];
 
 /// First characters that make a spreadsheet read a cell as a formula.
 const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
@@ -70,10 +85,18 @@ impl CsvSink {
         if at.is_some() {
             return sink(writer);
         }
-        let header: Vec<Cow<'_, str>> = ["url", "status"]
+        let header: Vec<Cow<'_, str>> = RECORD_COLUMNS
             .into_iter()
-            .chain(columns.iter().map(String::as_str))
-            .map(text_cell)
+            .map(Cow::Borrowed)
+            .chain(
+                columns
+                    .iter()
+                    .map(|c| match RECORD_COLUMNS.contains(&c.as_str()) {
+                        true => Cow::Owned(format!("data.{c}")),
+                        false => Cow::Borrowed(c.as_str()),
+                    }),
+            )
+            .map(|c| Cow::Owned(text_cell(&c).into_owned()))
             .collect();
         writer
             .write_record(header.iter().map(|c| c.as_bytes()))
@@ -84,13 +107,25 @@ impl CsvSink {
 
 /// The cells of one record's row.
 pub fn row<'a>(record: &'a PageRecord, columns: &'a [String]) -> Vec<Cow<'a, str>> {
-    let mut cells = Vec::with_capacity(2 + columns.len());
-    cells.push(text_cell(&record.url));
-    cells.push(
-        record
-            .status
-            .map_or(Cow::Borrowed(""), |s| Cow::Owned(s.to_string())),
-    );
+    let number = |n: Option<u64>| n.map_or(Cow::Borrowed(""), |n| Cow::Owned(n.to_string()));
+    let text = |s: Option<&'a str>| s.map_or(Cow::Borrowed(""), text_cell);
+    let mut cells = Vec::with_capacity(RECORD_COLUMNS.len() + columns.len());
+    cells.extend([
+        text_cell(&record.url),
+        text_cell(&record.final_url),
+        number(record.status.map(u64::from)),
+        number(Some(u64::from(record.depth))),
+        text(record.title.as_deref()),
+        text(record.content_type.as_deref()),
+        number(Some(record.bytes)),
+        text_cell(&record.fetched_at),
+        match &record.error {
+            Some(e) => {
+                Cow::Owned(text_cell(&format!("{}: {}", e.kind.as_str(), e.message)).into_owned())
+            }
+            None => Cow::Borrowed(""),
+        },
+    ]);
     cells.extend(
         columns
             .iter()
@@ -128,6 +163,7 @@ mod tests {
         PageRecord {
             status: Some(200),
             data: data.as_object().cloned(),
+            fetched_at: "2026-01-01T00:00:00.000Z".into(),
             ..PageRecord::start(&url, 0, None)
         }
     }
@@ -181,16 +217,17 @@ mod tests {
             ],
         );
         assert!(!text.starts_with('\u{feff}'), "no byte-order mark");
-        let expected = "url,status,title,price,tags,missing\n\
-            http://127.0.0.1/a,200,\"Comma, \"\"quote\"\"\nand newline — ünïcode ✓\",9.5,\"[\"\"x\"\",\"\"y\"\"]\",\n\
-            http://127.0.0.1/a,200,\"'=HYPERLINK(\"\"http://x\"\")\",,,\n";
+        let expected = "url,final_url,status,depth,title,content_type,bytes,fetched_at,error,\
+            data.title,price,tags,missing\n\
+            http://127.0.0.1/a,http://127.0.0.1/a,200,0,,,0,2026-01-01T00:00:00.000Z,,\"Comma, \"\"quote\"\"\nand newline — ünïcode ✓\",9.5,\"[\"\"x\"\",\"\"y\"\"]\",\n\
+            http://127.0.0.1/a,http://127.0.0.1/a,200,0,,,0,2026-01-01T00:00:00.000Z,,\"'=HYPERLINK(\"\"http://x\"\")\",,,\n";
         assert_eq!(text, expected);
         // A CSV reader gets the values back.
         let mut reader = csv::Reader::from_reader(text.as_bytes());
         let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("row")).collect();
-        assert_eq!(&rows[0][2], "Comma, \"quote\"\nand newline — ünïcode ✓");
-        assert_eq!(&rows[0][4], r#"["x","y"]"#);
-        assert_eq!(&rows[1][2], "'=HYPERLINK(\"http://x\")");
+        assert_eq!(&rows[0][9], "Comma, \"quote\"\nand newline — ünïcode ✓");
+        assert_eq!(&rows[0][11], r#"["x","y"]"#);
+        assert_eq!(&rows[1][9], "'=HYPERLINK(\"http://x\")");
     }
 
     #[test]
@@ -198,6 +235,10 @@ mod tests {
         let mut r = record(Value::Null);
         r.status = None;
         let text = csv_text(&["a", "b"], &[r]);
-        assert_eq!(text, "url,status,a,b\nhttp://127.0.0.1/a,,,\n");
+        assert_eq!(
+            text,
+            "url,final_url,status,depth,title,content_type,bytes,fetched_at,error,a,b\n\
+             http://127.0.0.1/a,http://127.0.0.1/a,,0,,,0,2026-01-01T00:00:00.000Z,,,\n"
+        );
     }
 }

@@ -5,6 +5,7 @@
 
 pub mod commit;
 pub mod csv;
+pub mod dir;
 pub mod format;
 pub mod json;
 pub mod jsonl;
@@ -13,6 +14,7 @@ pub mod warc;
 
 use std::collections::BTreeMap;
 use std::io;
+use std::path::PathBuf;
 
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -27,6 +29,29 @@ pub use jsonl::{JsonlSink, StdoutSink};
 
 /// The file of skipped URLs (`--log-skipped`).
 pub const SKIPPED_FILE: &str = "skipped.jsonl";
+/// The counts of a crawl, written at its end.
+pub const SUMMARY_FILE: &str = "summary.json";
+/// How the crawl went, for a browser (`collector report`).
+pub const REPORT_FILE: &str = "report.html";
+
+/// The reader of standard output went away (`| head -1`): the crawl stops
+/// quietly, as it was asked for no more records.
+#[derive(Debug, thiserror::Error)]
+#[error("standard output was closed by its reader")]
+pub struct ReaderGone;
+
+/// A write error on standard output: a broken pipe becomes [`ReaderGone`].
+pub fn on_stdout(e: io::Error) -> io::Error {
+    match e.kind() {
+        io::ErrorKind::BrokenPipe => io::Error::new(e.kind(), ReaderGone),
+        _ => e,
+    }
+}
+
+/// Whether `e` is [`ReaderGone`] (as [`on_stdout`] made it).
+pub fn is_reader_gone(e: &io::Error) -> bool {
+    e.get_ref().is_some_and(|inner| inner.is::<ReaderGone>())
+}
 
 /// One output format for page records.
 pub trait Sink: Send {
@@ -58,7 +83,7 @@ pub fn open(
         let name = format.file_name();
         let path = dir.join(name);
         let at = resume.and_then(|files| files.get(name).copied());
-        let with_path = |e: io::Error| io::Error::new(e.kind(), format!("{}: {e}", path.display()));
+        let with_path = |e| dir::at(&path, e);
         let sink: Box<dyn Sink> = match format {
             Format::Jsonl => Box::new(JsonlSink::open(&path, at).map_err(with_path)?),
             Format::Json => Box::new(json::JsonSink::open(&path, at).map_err(with_path)?),
@@ -93,6 +118,9 @@ pub struct Writers {
     pub summary: Summary,
     /// Commits checkpoints (a crawl with `--state`).
     pub committer: Option<Committer>,
+    /// The output directory, to name a file that cannot be written
+    /// (`None`: standard output).
+    pub dir: Option<PathBuf>,
 }
 
 /// What the sink thread leaves: the counts, and a resumable crawl's last
@@ -113,6 +141,15 @@ pub fn spawn(
 }
 
 impl Writers {
+    /// A write error on file `name` named by its path; on standard output
+    /// a broken pipe is [`ReaderGone`].
+    fn named(&self, name: &str, e: io::Error) -> io::Error {
+        match &self.dir {
+            Some(dir) => dir::at(&dir.join(name), e),
+            None => on_stdout(e),
+        }
+    }
+
     fn run(mut self, mut rx: mpsc::Receiver<Box<Visited>>) -> io::Result<Written> {
         let mut skips = SkipTally::from_map(&self.summary.skipped);
         let mut dirty = false;
@@ -152,16 +189,10 @@ impl Writers {
                 lease,
             } = *msg;
             if let Some(r) = &record {
-                for (_, s) in &mut self.sinks {
-                    s.write(r, exchange.as_deref())?;
-                }
+                self.each(|_, s| s.write(r, exchange.as_deref()))?;
                 self.summary.count(r);
             }
-            if let Some(w) = &mut self.skipped {
-                for r in &skipped {
-                    w.write(r)?;
-                }
-            }
+            self.on_skipped(|w| skipped.iter().try_for_each(|r| w.write(r)))?;
             skips.merge(&page_skips);
             if let (Some(c), Some((id, done))) = (&mut self.committer, lease) {
                 let failed = record
@@ -187,11 +218,11 @@ impl Writers {
             checkpoint = Some(self.checkpoint(&skips)?);
         }
         self.summary.skipped = skips.to_map();
-        for (_, s) in self.sinks {
-            s.finish()?;
+        for (name, s) in std::mem::take(&mut self.sinks) {
+            s.finish().map_err(|e| self.named(name, e))?;
         }
-        if let Some(w) = self.skipped {
-            w.commit()?;
+        if let Some(w) = self.skipped.take() {
+            w.commit().map_err(|e| self.named(SKIPPED_FILE, e))?;
         }
         Ok(Written {
             summary: self.summary,
@@ -199,14 +230,35 @@ impl Writers {
         })
     }
 
-    fn flush(&mut self) -> io::Result<()> {
-        for (_, s) in &mut self.sinks {
-            s.flush()?;
-        }
-        if let Some(w) = &mut self.skipped {
-            w.flush()?;
+    /// Runs `op` on every sink; an error is named by its file.
+    fn each(
+        &mut self,
+        mut op: impl FnMut(&'static str, &mut dyn Sink) -> io::Result<()>,
+    ) -> io::Result<()> {
+        for i in 0..self.sinks.len() {
+            let (name, s) = &mut self.sinks[i];
+            let name = *name;
+            if let Err(e) = op(name, s.as_mut()) {
+                return Err(self.named(name, e));
+            }
         }
         Ok(())
+    }
+
+    /// Runs `op` on the skipped-URL writer, if there is one.
+    fn on_skipped(
+        &mut self,
+        op: impl FnOnce(&mut JsonlWriter) -> io::Result<()>,
+    ) -> io::Result<()> {
+        match self.skipped.as_mut().map(op) {
+            Some(Err(e)) => Err(self.named(SKIPPED_FILE, e)),
+            _ => Ok(()),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.each(|_, s| s.flush())?;
+        self.on_skipped(JsonlWriter::flush)
     }
 
     /// Makes the files durable, then commits their lengths, the counts
@@ -221,12 +273,14 @@ impl Writers {
             // The records go with the commit; the files are this worker's copy.
             self.flush()?;
         } else {
-            for (name, s) in &mut self.sinks {
+            self.each(|name, s| {
                 files.insert(name.to_string(), s.checkpoint()?);
-            }
-            if let Some(w) = &mut self.skipped {
+                Ok(())
+            })?;
+            self.on_skipped(|w| {
                 files.insert(SKIPPED_FILE.to_string(), w.checkpoint()?);
-            }
+                Ok(())
+            })?;
         }
         let mut summary = self.summary.clone();
         summary.skipped = skips.to_map();

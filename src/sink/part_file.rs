@@ -1,6 +1,12 @@
 //! Files that reach their final name only when complete: written as
 //! `NAME.part`, renamed by [`PartFile::commit`]. A run that dies leaves the
 //! `.part` file for inspection, never a truncated file under the final name.
+//!
+//! A `.part` file is always created new, never opened through a link: a
+//! symbolic link planted in the output directory (by anyone who can write
+//! there, while collector may run as root) is removed, not followed, and
+//! the rename that completes a file replaces a link at the final name
+//! instead of writing into what it names.
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
@@ -15,7 +21,7 @@ pub struct PartFile {
 impl PartFile {
     pub fn create(target: &Path) -> io::Result<Self> {
         let part = part_path(target);
-        let file = File::create(&part)?;
+        let file = create_new(&part)?;
         Ok(Self {
             part,
             target: target.to_path_buf(),
@@ -30,7 +36,9 @@ impl PartFile {
     pub fn resume(target: &Path, len: u64) -> io::Result<Self> {
         use std::io::{Seek as _, SeekFrom};
         let part = part_path(target);
+        refuse_link(&part)?;
         if !part.exists() && target.exists() {
+            refuse_link(target)?;
             std::fs::rename(target, &part)?;
         }
         let mut file = std::fs::OpenOptions::new()
@@ -96,6 +104,32 @@ impl PartFile {
     }
 }
 
+/// Creates `path` as a new file. Whatever had that name (an old `.part`
+/// file of a killed run, or a planted link) is removed first, and
+/// `create_new` fails rather than follow a link that reappears meanwhile.
+fn create_new(path: &Path) -> io::Result<File> {
+    match std::fs::remove_file(path) {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e),
+    }
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+}
+
+/// A resumed file must be the file itself, not a link to another one.
+fn refuse_link(path: &Path) -> io::Result<()> {
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => Err(io::Error::other(format!(
+            "{} is a symbolic link; output files are not written through links",
+            path.display()
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// `NAME.part` beside `NAME`.
 pub fn part_path(target: &Path) -> PathBuf {
     let mut part = target.as_os_str().to_owned();
@@ -148,6 +182,30 @@ mod tests {
         f.commit().expect("commit");
         assert_eq!(std::fs::read(&target).expect("read"), b"{}\n");
         assert!(!dir.path().join("pages.jsonl.part").exists());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_planted_link_is_replaced_not_written_through() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let victim = dir.path().join("victim");
+        std::fs::write(&victim, b"precious").expect("write");
+        let target = dir.path().join("pages.jsonl");
+        std::os::unix::fs::symlink(&victim, dir.path().join("pages.jsonl.part")).expect("link");
+        std::os::unix::fs::symlink(&victim, &target).expect("link");
+        let mut f = PartFile::create(&target).expect("create");
+        f.writer().write_all(b"{}\n").expect("write");
+        f.commit().expect("commit");
+        assert_eq!(std::fs::read(&victim).expect("read"), b"precious");
+        let meta = std::fs::symlink_metadata(&target).expect("stat");
+        assert!(meta.file_type().is_file(), "the link was replaced");
+        assert_eq!(std::fs::read(&target).expect("read"), b"{}\n");
+        std::os::unix::fs::symlink(&victim, dir.path().join("pages.jsonl.part")).expect("link");
+        let e = PartFile::resume(&target, 0)
+            .err()
+            .expect("a link is refused");
+        assert!(e.to_string().contains("symbolic link"), "{e}");
+        assert_eq!(std::fs::read(&victim).expect("read"), b"precious");
     }
 
     #[test]

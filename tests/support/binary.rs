@@ -136,3 +136,33 @@ pub fn csv_rows(out: &Path) -> (Vec<String>, Vec<Vec<String>>) {
         .collect();
     (header, rows)
 }
+
+/// Every file directly in `dir`, read whole (a `.gz` file decompressed),
+/// named by its path: the places a secret must not be in.
+pub fn every_file(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("read dir") {
+        let path = entry.expect("entry").path();
+        let mut bytes = std::fs::read(&path).expect("read");
+        if path.to_string_lossy().ends_with(".gz") {
+            use std::io::Read as _;
+            let mut plain = Vec::new();
+            flate2::read::MultiGzDecoder::new(&bytes[..])
+                .read_to_end(&mut plain)
+                .expect("gzip");
+            bytes = plain;
+        }
+        out.push((path.display().to_string(), bytes));
+    }
+    out
+}
+
+/// Fails naming the place when any of `secrets` is in any of `places`.
+pub fn assert_nowhere(places: &[(String, Vec<u8>)], secrets: &[&str]) {
+    for (place, bytes) in places {
+        for secret in secrets {
+            let found = bytes.windows(secret.len()).any(|w| w == secret.as_bytes());
+            assert!(!found, "{secret:?} is in {place}");
+        }
+    }
+}

@@ -95,6 +95,8 @@ pub async fn run(args: DemoArgs, stop: CancellationToken) -> anyhow::Result<Summ
     flags.run.out = Some(args.out);
     flags.run.progress = Some(args.progress);
     flags.run.quiet = Some(args.quiet);
+    // The demo's folder is its own: a second demo replaces the first.
+    flags.run.overwrite = Some(true);
     let name = Path::new("config/demo.toml (built in)");
     let job = settings::parse_file(DEMO_JOB, name)?;
     let mut layered = Layered::new(flags, &Origin::Flag);

@@ -17,6 +17,7 @@ use crate::exchange::Exchange;
 use crate::extract::{self, ExtractOptions, Page};
 use crate::fetch::hops::{Capped, Fetched, Hops, Truncated};
 use crate::fetch::redirect::Refused;
+use crate::fetch::userinfo::Credentials;
 use crate::fetch::{Fetcher, Response, Shown};
 use crate::gate::HostPermit;
 
@@ -53,6 +54,8 @@ pub struct Visitor {
     pub keep_exchanges: bool,
     /// The robots.txt answers of a shared crawl's workers.
     pub robots_store: Option<Arc<dyn RobotsStore>>,
+    /// Basic auth from the seeds' userinfo, for their own origins only.
+    pub credentials: Credentials,
 }
 
 /// What visiting one URL produced.
@@ -402,5 +405,15 @@ impl Hops for VisitHops<'_> {
 
     fn canonical(&self, url: &mut Url) {
         canonicalize(url, self.visitor.query);
+    }
+
+    /// A seed's credentials go to its origin alone, never to the origin of
+    /// a redirect target.
+    fn prepare(&self, url: &Url) -> (Url, HeaderMap) {
+        let mut headers = HeaderMap::new();
+        if let Some(auth) = self.visitor.credentials.for_url(url) {
+            headers.insert(reqwest::header::AUTHORIZATION, auth.clone());
+        }
+        (url.clone(), headers)
     }
 }

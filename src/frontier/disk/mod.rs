@@ -34,9 +34,9 @@
 //! pushes do too. [`Frontier::drain`] leaves the URLs in the store.
 //!
 //! Depth is the shortest path found: a URL refused only for its depth is
-//! admitted when a shorter path reaches it, and a queued URL reached by a
-//! shorter path takes the shorter depth (the in-memory frontier does
-//! neither: it keeps the first depth, and reports such a URL a duplicate).
+//! admitted when a shorter path reaches it (as in the in-memory frontier),
+//! and a queued URL reached by a shorter path takes the shorter depth (the
+//! in-memory frontier keeps the depth it was queued with).
 
 mod store;
 #[cfg(test)]

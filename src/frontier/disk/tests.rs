@@ -28,32 +28,6 @@ fn open(dir: &Path, limits: Limits) -> (DiskFrontier, Resume) {
 }
 
 #[tokio::test]
-async fn a_url_refused_for_depth_is_admitted_by_a_shorter_path() {
-    let f = make(Limits {
-        max_pages: None,
-        max_depth: Some(1),
-    });
-    use Admission::*;
-    let got = f
-        .push_urls(&[
-            ("http://a/x", 2),
-            ("http://a/x", 3),
-            ("http://a/x", 1),
-            ("http://a/x", 0),
-        ])
-        .await;
-    assert_eq!(got, vec![MaxDepth, MaxDepth, Queued, Duplicate]);
-    let l = f
-        .frontier
-        .lease(&gate(8, &[]))
-        .await
-        .expect("lease")
-        .expect("some");
-    assert_eq!(l.depth, 0, "the shortest path found");
-    assert_eq!(f.frontier.stats().seen, 1);
-}
-
-#[tokio::test]
 async fn a_queued_url_takes_the_depth_of_a_shorter_path() {
     let dir = tempfile::tempdir().expect("temp dir");
     let g = gate(8, &[]);

@@ -72,7 +72,9 @@ pub fn request_version(response: Version) -> &'static str {
 }
 
 /// The request as sent: request line (origin form), headers, blank line.
-/// A GET has no body.
+/// A GET has no body. A secret (a sensitive header: credentials from a
+/// URL's userinfo, an API token) is archived as `***`: an archive is an
+/// output, and secrets are never written.
 pub fn request_block(ex: &Exchange) -> Vec<u8> {
     let mut out = Vec::with_capacity(512);
     let mut target = ex.url.path().to_string();
@@ -82,7 +84,12 @@ pub fn request_block(ex: &Exchange) -> Vec<u8> {
     }
     out.extend_from_slice(format!("GET {target} {}\r\n", request_version(ex.version)).as_bytes());
     for (name, value) in &ex.request_headers {
-        push_header(&mut out, name.as_str().as_bytes(), value.as_bytes());
+        let value: &[u8] = if value.is_sensitive() {
+            b"***"
+        } else {
+            value.as_bytes()
+        };
+        push_header(&mut out, name.as_str().as_bytes(), value);
     }
     out.extend_from_slice(b"\r\n");
     out
