@@ -475,3 +475,94 @@ fn an_unreachable_redis_is_bad_input_and_its_password_is_never_shown() {
         stderr(&o)
     );
 }
+
+/// One host of `n` pages that all link to each other, answered after
+/// `delay`, with `robots` as its robots.txt.
+async fn mesh(ip: &str, n: usize, delay: Duration, robots: &'static str) -> Server {
+    Server::start(
+        ip,
+        Arc::new(move |path, _| {
+            if path == "/robots.txt" {
+                return Reply::Text("text/plain", robots.to_string());
+            }
+            let links: Vec<String> = (0..n).map(|k| format!("/p{k}")).collect();
+            Reply::Delayed(delay, Box::new(Reply::Html(html_with_links(path, &links))))
+        }),
+    )
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn per_host_caps_requests_in_flight_across_workers() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let redis = Redis::start(&dir.path().join("redis"));
+    let site = mesh(
+        "127.0.0.24",
+        40,
+        Duration::from_millis(60),
+        "User-agent: *\nAllow: /\n",
+    )
+    .await;
+    let seeds = write(dir.path(), "seeds.txt", &site.url("/p0"));
+    let workers: Vec<_> = (0..3)
+        .map(|i| {
+            let out = dir.path().join(format!("w{i}"));
+            worker(&seeds, &redis, "capped", &out, &["--per-host", "2"])
+        })
+        .collect();
+    for child in workers {
+        let (code, err) = ended(child).await;
+        assert_eq!(code, 0, "a worker failed: {err}");
+    }
+    assert_eq!(site.hits().len(), 41, "40 pages and one robots.txt");
+    // Each worker alone would allow 2; the three together still 2.
+    assert_eq!(
+        site.max_in_flight(),
+        2,
+        "requests in flight at once on the origin"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn crawl_delay_spaces_the_starts_of_every_worker() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let redis = Redis::start(&dir.path().join("redis"));
+    let robots = "User-agent: *\nCrawl-delay: 0.5\n";
+    let site = mesh("127.0.0.25", 6, Duration::ZERO, robots).await;
+    let seeds = write(dir.path(), "seeds.txt", &site.url("/p0"));
+    let workers: Vec<_> = (0..3)
+        .map(|i| {
+            worker(
+                &seeds,
+                &redis,
+                "delayed",
+                &dir.path().join(format!("w{i}")),
+                &[],
+            )
+        })
+        .collect();
+    for child in workers {
+        let (code, err) = ended(child).await;
+        assert_eq!(code, 0, "a worker failed: {err}");
+    }
+    let hits: Vec<_> = site
+        .hits()
+        .into_iter()
+        .filter(|h| h.path != "/robots.txt")
+        .collect();
+    assert_eq!(hits.len(), 6);
+    let t0 = hits[0].at;
+    let timeline: Vec<String> = hits
+        .iter()
+        .map(|h| format!("{} {}ms", h.path, h.at.duration_since(t0).as_millis()))
+        .collect();
+    // Starts 500 ms apart whichever worker makes them (margins for a busy
+    // machine; without the shared delay they come milliseconds apart).
+    for three in hits.windows(3) {
+        let span = three[2].at.duration_since(three[0].at);
+        assert!(
+            span >= Duration::from_millis(800),
+            "3 starts in {span:?}; {timeline:?}"
+        );
+    }
+}
