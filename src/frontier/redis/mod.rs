@@ -406,8 +406,9 @@ impl Frontier for RedisFrontier {
         }
         {
             let mut known = self.known.lock().unwrap_or_else(|e| e.into_inner());
-            for ((i, fp, ..), code) in ask.iter().zip(&codes) {
-                if known.len() < KNOWN_MAX {
+            for ((i, fp, _, entry), code) in ask.iter().zip(&codes) {
+                // A URL refused for its depth is not seen: a shorter path may come.
+                if known.len() < KNOWN_MAX && !entry.is_empty() {
                     known.insert(*fp);
                 }
                 out[*i] = match code {
