@@ -4,6 +4,7 @@
 //! overlapping a job with itself, and `latest` surviving a `kill -9`.
 
 mod support;
+mod support_api;
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -346,4 +347,83 @@ async fn latest_keeps_the_previous_run_when_a_run_is_killed() {
     assert_eq!(runs(&docs), all);
     assert_eq!(latest(&docs), all[1]);
     assert_eq!(run_json(&docs.join(&all[1]))["resumed"], true);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_api_job_pulls_only_what_changed_since_its_last_run() {
+    // Records 0..newest, each `updated_at` its id; `since=N` gives those after N.
+    let newest = Arc::new(AtomicU64::new(120));
+    let n = newest.clone();
+    let api = Server::start(
+        "127.0.0.1",
+        Arc::new(move |path, _| {
+            let since = support_api::query(path, "since")
+                .and_then(|v| v.parse::<i64>().ok())
+                .unwrap_or(-1);
+            let data: Vec<serde_json::Value> = (0..n.load(Ordering::SeqCst))
+                .filter(|id| *id as i64 > since)
+                .map(|id| serde_json::json!({"id": id, "updated_at": id}))
+                .collect();
+            support_api::json(serde_json::json!({"data": data, "next": null}), vec![])
+        }),
+    )
+    .await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = write(
+        dir.path(),
+        "jobs.toml",
+        &format!(
+            "[job.changes]\napi = {{ url = \"{}\", paginate = \"next_url\", next = \"next\", \
+             records = \"data\", since_field = \"updated_at\", since_param = \"since\" }}\n",
+            api.url("/changes")
+        ),
+    );
+    let root = dir.path().join("out");
+    let root_arg = root.to_str().expect("utf-8");
+    let job = root.join("changes");
+    let ids = |run: &str| -> Vec<u64> {
+        std::fs::read_to_string(job.join(run).join("changes.jsonl"))
+            .expect("records")
+            .lines()
+            .map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).expect("JSON");
+                v["id"].as_u64().expect("id")
+            })
+            .collect()
+    };
+    let marks = || -> serde_json::Value {
+        let text = std::fs::read_to_string(job.join("state/since.json")).expect("marks");
+        let marks = serde_json::from_str(&text).expect("JSON");
+        support::assert_valid("api-job-marks.json", &marks);
+        marks
+    };
+
+    let (code, err) = collector(&["run", &file, "--output-root", root_arg]).await;
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(
+        api.paths(),
+        ["/changes"],
+        "the first run asks for everything"
+    );
+    assert_eq!(ids(&latest(&job)), (0..120).collect::<Vec<_>>());
+    assert_eq!(marks()["changes"], 119);
+
+    newest.store(150, Ordering::SeqCst);
+    let (code, err) = collector(&["run", &file, "--output-root", root_arg]).await;
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(api.paths()[1], "/changes?since=119", "{:?}", api.paths());
+    assert_eq!(
+        ids(&latest(&job)),
+        (120..150).collect::<Vec<_>>(),
+        "only the new ones"
+    );
+    assert_eq!(marks()["changes"], 149);
+
+    // Nothing new: an empty run, and the mark stays.
+    let (code, err) = collector(&["run", &file, "--output-root", root_arg]).await;
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(api.paths()[2], "/changes?since=149");
+    assert!(ids(&latest(&job)).is_empty());
+    assert_eq!(marks()["changes"], 149);
+    assert_eq!(runs(&job).len(), 3);
 }

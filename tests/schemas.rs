@@ -12,25 +12,8 @@ mod support_api;
 use std::path::Path;
 
 use serde_json::Value;
-use support::Server;
 use support::binary::{collector, stderr, write};
-
-fn schema(name: &str) -> jsonschema::Validator {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("schema")
-        .join(name);
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let schema: Value = serde_json::from_str(&text).expect("schema is JSON");
-    jsonschema::validator_for(&schema).unwrap_or_else(|e| panic!("{name} compiles: {e}"))
-}
-
-fn assert_valid(name: &str, value: &Value) {
-    let errors: Vec<String> = schema(name)
-        .iter_errors(value)
-        .map(|e| format!("{e} at {}", e.instance_path))
-        .collect();
-    assert!(errors.is_empty(), "{value} violates {name}: {errors:?}");
-}
+use support::{Server, assert_valid};
 
 fn read_json(path: &Path) -> Value {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));

@@ -189,7 +189,10 @@ impl Recorder {
         }
         refuse_unfinished(&part, &state_path, prior.as_ref())?;
         let mut url = settings.url.clone();
-        let since = prior.as_ref().and_then(|p| p.since.clone());
+        let since = prior
+            .as_ref()
+            .and_then(|p| p.since.clone())
+            .or_else(|| settings.since.as_ref().and_then(|s| s.from.clone()));
         if let (Some(s), Some(value)) = (&settings.since, since.as_ref().and_then(as_param)) {
             // An incremental run asks only for what is newer than last time.
             url = with_query_param(&url, &s.param, &value);

@@ -72,6 +72,9 @@ pub struct PullSettings {
 pub struct Since {
     pub field: Pointer,
     pub param: String,
+    /// The mark to start from when the output has no state file of its
+    /// own: a job's new run starts where its last complete pull ended.
+    pub from: Option<serde_json::Value>,
 }
 
 /// API credentials, read from the environment at start-up.
@@ -375,6 +378,7 @@ pub fn build(
         (Some(field), Some(param)) => Some(Since {
             field: pointer(o, "since_field", field)?,
             param: param.clone(),
+            from: None,
         }),
         (None, None) => None,
         _ => bail!(

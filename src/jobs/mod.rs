@@ -12,3 +12,4 @@ pub mod metrics;
 pub mod run;
 pub mod runs;
 pub mod schedule;
+pub mod since;

@@ -13,6 +13,7 @@ use tokio_util::sync::CancellationToken;
 use super::file::{self, Job, Kind};
 use super::lock::{JobLock, LockError};
 use super::runs::{self, RunRecord};
+use super::since;
 use crate::api::resources;
 use crate::crawl::settings::StateDir;
 use crate::outcome::Outcome;
@@ -88,7 +89,7 @@ pub async fn run(job: &Job, output_root: &Path, stop: CancellationToken) -> JobR
     let clock = Instant::now();
     let work = match &job.kind {
         Kind::Crawl(settings) => crawl(settings, &dir, &run_dir, resumed, stop).await,
-        Kind::Api { file, path } => api(file, path, &run_dir, resumed, stop).await,
+        Kind::Api { file, path } => api(file, path, &dir, &run_dir, resumed, stop).await,
     };
     let duration_s = clock.elapsed().as_secs_f64();
     let unit = match job.kind {
@@ -204,19 +205,29 @@ async fn crawl(
     }
 }
 
+/// The pulls of an API job; its incremental pulls start where the job's
+/// last finished ones ended (`since.rs`).
 async fn api(
     file: &crate::api::options::ApiFile,
     path: &Path,
+    job_dir: &Path,
     run_dir: &Path,
     resumed: bool,
     stop: CancellationToken,
 ) -> Work {
     let flags = file::api_flags(run_dir, resumed);
-    let (out_dir, plans) = match resources::settings(file, path, &flags, &file::env) {
+    let (out_dir, mut plans) = match resources::settings(file, path, &flags, &file::env) {
         Ok(p) => p,
         Err(e) => return fatal(&e),
     };
-    match resources::run(&out_dir, plans, &file::env, stop).await {
+    let marks = match since::load(job_dir) {
+        Ok(marks) => marks,
+        Err(e) => return fatal(&e),
+    };
+    let states = since::start(&mut plans, &marks);
+    let ran = resources::run(&out_dir, plans, &file::env, stop).await;
+    let kept = since::finish(job_dir, &states);
+    match ran.and_then(|summary| kept.map(|()| summary)) {
         Ok(summary) => {
             let outcomes: Vec<Outcome> = summary.resources.values().map(|s| s.outcome()).collect();
             Work {

@@ -266,18 +266,28 @@ pub fn urls(records: &[serde_json::Value]) -> BTreeSet<String> {
         .collect()
 }
 
+/// The JSON Schema `schema/NAME`, compiled.
+pub fn schema(name: &str) -> jsonschema::Validator {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("schema")
+        .join(name);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let schema: serde_json::Value = serde_json::from_str(&text).expect("schema is JSON");
+    jsonschema::validator_for(&schema).unwrap_or_else(|e| panic!("{name} compiles: {e}"))
+}
+
+/// Checks `value` against `schema/NAME`.
+pub fn assert_valid(name: &str, value: &serde_json::Value) {
+    let errors: Vec<String> = schema(name)
+        .iter_errors(value)
+        .map(|e| format!("{e} at {}", e.instance_path))
+        .collect();
+    assert!(errors.is_empty(), "{value} violates {name}: {errors:?}");
+}
+
 /// Checks every record against `schema/page-record.json`.
 pub fn assert_schema_valid(records: &[serde_json::Value]) {
-    let schema_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("schema/page-record.json");
-    let schema: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(schema_path).expect("schema file"))
-            .expect("schema is JSON");
-    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
     for r in records {
-        let errors: Vec<String> = validator.iter_errors(r).map(|e| e.to_string()).collect();
-        assert!(
-            errors.is_empty(),
-            "record {r} violates the schema: {errors:?}"
-        );
+        assert_valid("page-record.json", r);
     }
 }
