@@ -160,6 +160,22 @@ fn assert_each_once(exported: &[String], expected: &BTreeSet<String>) {
     assert!(extra.is_empty(), "not pages of the site: {extra:?}");
 }
 
+/// Each request's path and when it came, from the first, for messages.
+fn timeline(hits: &[support::Hit]) -> Vec<String> {
+    let t0 = hits[0].at;
+    hits.iter()
+        .map(|h| format!("{} {}ms", h.path, h.at.duration_since(t0).as_millis()))
+        .collect()
+}
+
+/// Page requests (not robots.txt) in the order the server got them.
+fn page_hits(site: &Server) -> Vec<support::Hit> {
+    site.hits()
+        .into_iter()
+        .filter(|h| h.path != "/robots.txt")
+        .collect()
+}
+
 /// Lines of `out/pages.jsonl(.part)`, written by one worker so far.
 fn lines_written(out: &Path) -> usize {
     ["pages.jsonl", "pages.jsonl.part"]
@@ -355,11 +371,7 @@ async fn rate_and_back_off_hold_across_workers() {
         let (code, err) = ended(child).await;
         assert_eq!(code, 0, "a worker failed: {err}");
     }
-    let hits: Vec<_> = site
-        .hits()
-        .into_iter()
-        .filter(|h| h.path != "/robots.txt")
-        .collect();
+    let hits = page_hits(&site);
     assert_eq!(
         hits.len(),
         SMALL + 1,
@@ -369,11 +381,7 @@ async fn rate_and_back_off_hold_across_workers() {
         .iter()
         .position(|h| h.path == "/p4")
         .expect("/p4 requested");
-    let t0 = hits[0].at;
-    let timeline: Vec<String> = hits
-        .iter()
-        .map(|h| format!("{} {}ms", h.path, h.at.duration_since(t0).as_millis()))
-        .collect();
+    let timeline = timeline(&hits);
     // 5 per second, whichever worker starts them: any six consecutive
     // starts span at least a second, and no two come at once. The margins
     // are for the scheduling of the workers and the test server on a busy
@@ -545,17 +553,9 @@ async fn crawl_delay_spaces_the_starts_of_every_worker() {
         let (code, err) = ended(child).await;
         assert_eq!(code, 0, "a worker failed: {err}");
     }
-    let hits: Vec<_> = site
-        .hits()
-        .into_iter()
-        .filter(|h| h.path != "/robots.txt")
-        .collect();
+    let hits = page_hits(&site);
     assert_eq!(hits.len(), 6);
-    let t0 = hits[0].at;
-    let timeline: Vec<String> = hits
-        .iter()
-        .map(|h| format!("{} {}ms", h.path, h.at.duration_since(t0).as_millis()))
-        .collect();
+    let timeline = timeline(&hits);
     // Starts 500 ms apart whichever worker makes them (margins for a busy
     // machine; without the shared delay they come milliseconds apart).
     for three in hits.windows(3) {

@@ -29,7 +29,7 @@ pub async fn export_command(args: &ExportArgs, stop: CancellationToken) -> Outco
             return Outcome::BadInput;
         }
     };
-    let view = match JobView::open(&args.frontier, &args.job).await {
+    let view = match JobView::open(&args.job.frontier, &args.job.job).await {
         Ok(v) => v,
         Err(e) => {
             eprintln!("collector: {e}");
@@ -47,7 +47,7 @@ pub async fn export_command(args: &ExportArgs, stop: CancellationToken) -> Outco
                 eprintln!(
                     "collector: exported {} pages of job {} ({} failed) into {}; {state}",
                     summary.pages,
-                    args.job,
+                    args.job.job,
                     summary.failed,
                     args.out.display()
                 );
@@ -97,8 +97,9 @@ async fn export(
     let mut finished = false;
     loop {
         for bytes in first.drain(..) {
-            let record: PageRecord = serde_json::from_slice(&bytes)
-                .with_context(|| format!("a record of job {} is not a page record", args.job))?;
+            let record: PageRecord = serde_json::from_slice(&bytes).with_context(|| {
+                format!("a record of job {} is not a page record", args.job.job)
+            })?;
             for (_, s) in &mut sinks {
                 s.write(&record, None)?;
             }

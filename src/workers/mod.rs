@@ -14,9 +14,9 @@ use crate::outcome::Outcome;
 
 pub use export::export_command;
 
-/// `collector status --frontier URL --job NAME [--json]`.
+/// Which shared job: its Redis and its name.
 #[derive(Debug, Args)]
-pub struct StatusArgs {
+pub struct JobArgs {
     /// The Redis (or Valkey) server the job's workers share: `redis://[:PASSWORD@]HOST:PORT/DB`
     #[arg(
         long,
@@ -28,6 +28,13 @@ pub struct StatusArgs {
     /// The shared job's name, as its workers' --job
     #[arg(long, value_name = "NAME")]
     pub job: String,
+}
+
+/// `collector status --frontier URL --job NAME [--json]`.
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub job: JobArgs,
     /// Print one JSON object instead of text
     #[arg(long)]
     pub json: bool,
@@ -36,17 +43,8 @@ pub struct StatusArgs {
 /// `collector export --frontier URL --job NAME --out DIR`.
 #[derive(Debug, Args)]
 pub struct ExportArgs {
-    /// The Redis (or Valkey) server the job's workers share: `redis://[:PASSWORD@]HOST:PORT/DB`
-    #[arg(
-        long,
-        value_name = "URL",
-        env = "COLLECTOR_FRONTIER",
-        hide_env_values = true
-    )]
-    pub frontier: String,
-    /// The shared job's name, as its workers' --job
-    #[arg(long, value_name = "NAME")]
-    pub job: String,
+    #[command(flatten)]
+    pub job: JobArgs,
     /// Output directory (its files are written as .part and renamed when complete)
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
@@ -62,7 +60,7 @@ pub struct ExportArgs {
 }
 
 pub async fn status_command(args: &StatusArgs) -> Outcome {
-    let view = match JobView::open(&args.frontier, &args.job).await {
+    let view = match JobView::open(&args.job.frontier, &args.job.job).await {
         Ok(v) => v,
         Err(e) => {
             eprintln!("collector: {e}");
