@@ -268,6 +268,38 @@ async fn three_workers_fetch_and_export_every_page_once() {
         per_worker.iter().filter(|n| **n > 0).count() >= 2,
         "{per_worker:?}"
     );
+    // The other formats hold the same pages.
+    let formats = dir.path().join("formats");
+    let o = collector(
+        &[
+            "export",
+            "--frontier",
+            &redis.url(),
+            "--job",
+            "site",
+            "--quiet",
+            "--format",
+            "json,csv",
+            "--out",
+            formats.to_str().expect("path"),
+        ],
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(0), "export: {}", stderr(&o));
+    assert_eq!(support::binary::json_array(&formats).len(), expected.len());
+    assert_eq!(support::binary::csv_rows(&formats).1.len(), expected.len());
+    // The text form of status, the Redis URL from the environment.
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_collector"))
+        .args(["status", "--job", "site"])
+        .env("COLLECTOR_FRONTIER", redis.url())
+        .output()
+        .expect("status runs");
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "status: {}", stderr(&o));
+    assert!(
+        text.starts_with(&format!("job site on {}: finished", redis.url())),
+        "{text}"
+    );
     let s = status(&redis, "site", dir.path());
     assert_eq!(s["finished"], true, "{s}");
     assert_eq!(s["done"], expected.len() as u64, "{s}");

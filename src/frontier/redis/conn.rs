@@ -94,7 +94,7 @@ impl Conn {
         )
         .await
         .map_err(|_| format!("could not reach Redis at {shown}: timed out"))?
-        .map_err(|e| format!("could not reach Redis at {shown}: {}", words(&e)))?;
+        .map_err(|e| format!("could not reach Redis at {shown}: {}", e))?;
         let conn = Self {
             manager,
             shown,
@@ -105,7 +105,7 @@ impl Conn {
         redis::cmd("PING")
             .query_async::<String>(&mut m)
             .await
-            .map_err(|e| format!("could not reach Redis at {}: {}", conn.shown, words(&e)))?;
+            .map_err(|e| format!("could not reach Redis at {}: {}", conn.shown, e))?;
         Ok(conn)
     }
 
@@ -136,7 +136,7 @@ impl Conn {
                     if down_since.is_none() {
                         tracing::warn!(
                             redis = %self.shown,
-                            error = %words(&e),
+                            error = %e,
                             "Redis unreachable ({what}); pausing and retrying with back-off"
                         );
                         down_since = Some(std::time::Instant::now());
@@ -146,8 +146,7 @@ impl Conn {
                         if since.elapsed() > STOPPING_PATIENCE {
                             return Err(FrontierError::Store(format!(
                                 "Redis at {} unreachable while stopping ({what}): {}",
-                                self.shown,
-                                words(&e)
+                                self.shown, e
                             )));
                         }
                     }
@@ -157,8 +156,7 @@ impl Conn {
                 Err(e) => {
                     return Err(FrontierError::Store(format!(
                         "Redis at {} ({what}): {}",
-                        self.shown,
-                        words(&e)
+                        self.shown, e
                     )));
                 }
             }
@@ -177,10 +175,4 @@ fn transient(e: &RedisError) -> bool {
             e.kind(),
             redis::ErrorKind::Server(redis::ServerErrorKind::BusyLoading)
         )
-}
-
-/// A Redis error in words, without the URL's password (the client's
-/// messages never hold it; this only shortens them).
-fn words(e: &RedisError) -> String {
-    e.to_string()
 }

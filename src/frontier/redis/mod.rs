@@ -34,6 +34,8 @@
 
 mod conn;
 pub mod inspect;
+mod robots;
+mod upkeep;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -54,6 +56,8 @@ use crate::gate::{HostGate, OriginShare, Wait};
 use crate::politeness::RobotsStore;
 pub use conn::shown;
 use conn::{Conn, Scripts};
+use robots::Robots;
+use upkeep::{Share, Upkeep, UpkeepCtx, upkeep};
 
 /// Fingerprints a worker remembers of what it pushed: links it has sent to
 /// Redis once are duplicates without asking again (most links of a page
@@ -103,18 +107,6 @@ pub fn check_job_name(job: &str) -> Result<(), String> {
         ));
     }
     Ok(())
-}
-
-/// Work for the worker's upkeep task.
-enum Upkeep {
-    /// A leased request ended: free its origin's slot.
-    Release(u64),
-    /// Hold an origin back for every worker; `spacing` for a Crawl-delay.
-    Hold {
-        origin: String,
-        wait: Duration,
-        spacing: bool,
-    },
 }
 
 pub struct RedisFrontier {
@@ -533,183 +525,5 @@ impl Frontier for RedisFrontier {
 
     fn stats(&self) -> FrontierStats {
         *self.stats.lock().unwrap_or_else(|e| e.into_inner())
-    }
-}
-
-/// The robots.txt answers of the job's workers, under `robots:ORIGIN`;
-/// `robots-claim:ORIGIN` names the worker fetching one now.
-struct Robots {
-    conn: Conn,
-    prefix: String,
-    worker: String,
-}
-
-/// How long a worker waits for another's robots.txt fetch before it
-/// fetches the file itself (a fetch takes at most the request timeouts).
-const ROBOTS_WAIT: Duration = Duration::from_secs(60);
-
-#[async_trait]
-impl RobotsStore for Robots {
-    async fn get_or_claim(&self, origin: &str) -> Option<Vec<u8>> {
-        let key = format!("{}robots:{origin}", self.prefix);
-        let claim = format!("{}robots-claim:{origin}", self.prefix);
-        let started = std::time::Instant::now();
-        loop {
-            let stored: Option<Vec<u8>> = self
-                .conn
-                .call("reading robots.txt", |mut m| {
-                    let key = key.clone();
-                    async move { ::redis::cmd("GET").arg(key).query_async(&mut m).await }
-                })
-                .await
-                .ok()?;
-            if stored.is_some() {
-                return stored;
-            }
-            let claimed: Option<String> = self
-                .conn
-                .call("claiming robots.txt", |mut m| {
-                    let mut cmd = ::redis::cmd("SET");
-                    cmd.arg(&claim)
-                        .arg(&self.worker)
-                        .arg("NX")
-                        .arg("PX")
-                        .arg(ROBOTS_WAIT.as_millis() as u64);
-                    async move { cmd.query_async(&mut m).await }
-                })
-                .await
-                .ok()?;
-            if claimed.is_some() || started.elapsed() > ROBOTS_WAIT {
-                return None;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-
-    async fn put(&self, origin: &str, stored: Vec<u8>) {
-        let key = format!("{}robots:{origin}", self.prefix);
-        let result = self
-            .conn
-            .call("storing robots.txt", |mut m| {
-                let mut cmd = ::redis::cmd("SET");
-                cmd.arg(&key).arg(stored.as_slice());
-                async move { cmd.query_async::<()>(&mut m).await }
-            })
-            .await;
-        if let Err(e) = result {
-            tracing::warn!(origin, error = %e, "could not share robots.txt");
-        }
-    }
-}
-
-/// Pauses and Crawl-delays seen by this worker, for every worker.
-struct Share(mpsc::UnboundedSender<Upkeep>);
-
-impl OriginShare for Share {
-    fn hold(&self, origin: &str, wait: Duration, spacing: bool) {
-        let _ = self.0.send(Upkeep::Hold {
-            origin: origin.to_string(),
-            wait,
-            spacing,
-        });
-    }
-}
-
-/// The worker's background task: the heartbeat that keeps its leases
-/// alive, and the slot releases and holds, sent in batches. It ends when
-/// the frontier is dropped (after a last release of what is queued).
-struct UpkeepCtx {
-    conn: Conn,
-    stop: CancellationToken,
-    scripts: Arc<Scripts>,
-    prefix: String,
-    worker: String,
-    lease_ms: u64,
-    per_host: u32,
-    interval_ms: u64,
-}
-
-async fn upkeep(ctx: UpkeepCtx, mut rx: mpsc::UnboundedReceiver<Upkeep>) {
-    let UpkeepCtx {
-        conn,
-        stop,
-        scripts,
-        prefix,
-        worker,
-        lease_ms,
-        per_host,
-        interval_ms,
-    } = ctx;
-    let beat_every = Duration::from_millis(lease_ms / 3);
-    let mut beat = tokio::time::interval(beat_every);
-    beat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut open = true;
-    while open {
-        let mut due = false;
-        let first = tokio::select! {
-            _ = beat.tick() => { due = true; None }
-            msg = rx.recv() => match msg {
-                Some(m) => Some(m),
-                None => { open = false; None }
-            },
-            () = stop.cancelled() => { open = false; None }
-        };
-        let mut work: Vec<Upkeep> = first.into_iter().collect();
-        while let Ok(m) = rx.try_recv() {
-            work.push(m);
-        }
-        let mut released = Vec::new();
-        for w in work {
-            match w {
-                Upkeep::Release(id) => released.push(id),
-                Upkeep::Hold {
-                    origin,
-                    wait,
-                    spacing,
-                } => {
-                    let result = conn
-                        .call("holding an origin back", |mut m| {
-                            let mut inv = scripts.wait.prepare_invoke();
-                            inv.key(&prefix)
-                                .arg(&origin)
-                                .arg(wait.as_millis() as u64)
-                                .arg(u8::from(spacing))
-                                .arg(interval_ms);
-                            async move { inv.invoke_async::<i64>(&mut m).await }
-                        })
-                        .await;
-                    if let Err(e) = result {
-                        tracing::warn!(error = %e, "could not share an origin's back-off");
-                    }
-                }
-            }
-        }
-        if !released.is_empty() {
-            let result = conn
-                .call("freeing origin slots", |mut m| {
-                    let mut inv = scripts.release.prepare_invoke();
-                    inv.key(&prefix).arg(per_host);
-                    for id in &released {
-                        inv.arg(id);
-                    }
-                    async move { inv.invoke_async::<i64>(&mut m).await }
-                })
-                .await;
-            if let Err(e) = result {
-                tracing::warn!(error = %e, "could not free origin slots");
-            }
-        }
-        if open && due {
-            let result = conn
-                .call("heartbeat", |mut m| {
-                    let mut inv = scripts.beat.prepare_invoke();
-                    inv.key(&prefix).arg(&worker).arg(lease_ms);
-                    async move { inv.invoke_async::<i64>(&mut m).await }
-                })
-                .await;
-            if let Err(e) = result {
-                tracing::warn!(error = %e, "heartbeat failed");
-            }
-        }
     }
 }
