@@ -29,7 +29,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use collector::frontier::{
-    Candidate, DiskFrontier, Done, Frontier, Limits, MemoryFrontier, UrlKind,
+    Ack, Candidate, DiskFrontier, Done, Frontier, Limits, MemoryFrontier, UrlKind,
 };
 use collector::gate::{HostGate, HostPermit, Wait};
 use url::Url;
@@ -123,10 +123,10 @@ async fn measure_disk(urls: u64) -> Result<(), Box<dyn std::error::Error>> {
         pushed += n;
         batches += 1;
         if batches % 64 == 0 {
-            frontier.commit(&[], &[0; 16]).await?;
+            frontier.commit(Vec::new(), &[0; 16]).await?;
         }
     }
-    frontier.commit(&[], &[0; 16]).await?;
+    frontier.commit(Vec::new(), &[0; 16]).await?;
     let push_s = started.elapsed().as_secs_f64();
     let file = std::fs::metadata(frontier.path())?.len();
     println!(
@@ -144,14 +144,13 @@ async fn measure_disk(urls: u64) -> Result<(), Box<dyn std::error::Error>> {
         let Some(lease) = frontier.lease(&Open).await? else {
             break;
         };
-        done.push((lease.id, Done::Fetched));
+        done.push(Ack::new(lease.id, Done::Fetched));
         frontier.complete(lease, Done::Fetched).await?;
         if done.len() == 64 {
-            frontier.commit(&done, &[0; 16]).await?;
-            done.clear();
+            frontier.commit(std::mem::take(&mut done), &[0; 16]).await?;
         }
     }
-    frontier.commit(&done, &[0; 16]).await?;
+    frontier.commit(std::mem::take(&mut done), &[0; 16]).await?;
     let lease_s = started.elapsed().as_secs_f64();
     println!(
         "disk: 100000 leases, a commit every 64, in {lease_s:.1} s ({:.0} leases/s); peak RSS {:.0} MiB",

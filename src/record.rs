@@ -126,6 +126,13 @@ pub struct PageRecord {
     /// Required fields that did not match (the record is kept).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub incomplete: Option<Vec<String>>,
+    /// A recrawl's conditional request was answered 304: the page is as
+    /// the last run saw it, and its links are the ones stored then.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub not_modified: bool,
+    /// A recrawl found a page that had content before answering 404 or 410.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub gone: bool,
 }
 
 impl PageRecord {
@@ -149,6 +156,8 @@ impl PageRecord {
             rule: None,
             data: None,
             incomplete: None,
+            not_modified: false,
+            gone: false,
         }
     }
 }
@@ -264,6 +273,12 @@ pub struct Summary {
     pub by_rule: BTreeMap<String, u64>,
     /// Records missing a required field.
     pub incomplete: u64,
+    /// Pages a recrawl found unchanged (HTTP 304).
+    #[serde(default)]
+    pub not_modified: u64,
+    /// Pages a recrawl found gone (404 or 410 after content before).
+    #[serde(default)]
+    pub gone: u64,
 }
 
 impl Summary {
@@ -296,6 +311,8 @@ impl Summary {
         if r.incomplete.is_some() {
             self.incomplete += 1;
         }
+        self.not_modified += u64::from(r.not_modified);
+        self.gone += u64::from(r.gone);
         if let Some(e) = &r.error {
             *self
                 .by_error

@@ -1,6 +1,6 @@
 //! The crawl wing: settings from flags and files, seeds, scope, visiting
 //! one URL (`visit`), wiring the stages (`run`), a resumable crawl's state
-//! (`state`), a worker of a shared crawl (`shared`), progress, and the two
+//! (`state`) and its incremental recrawls (`recrawl`), a worker of a shared crawl (`shared`), progress, and the two
 //! commands built on a crawl's visit: `collector fetch` (`preview`) and
 //! `collector demo`.
 
@@ -9,6 +9,7 @@ pub mod metrics;
 pub mod options;
 pub mod preview;
 pub mod progress;
+pub mod recrawl;
 pub mod run;
 pub mod scope;
 pub mod seeds;

@@ -30,6 +30,11 @@ pub struct CrawlArgs {
     /// With --state: start the crawl over, even if DIR holds another one
     #[arg(long, requires = "state")]
     pub fresh: bool,
+    /// With --state of a finished crawl: crawl it again into a new --out,
+    /// asking for each page it fetched with If-None-Match / If-Modified-Since
+    /// (304s are kept as not_modified, their stored links followed)
+    #[arg(long, requires = "state", conflicts_with = "fresh")]
+    pub recrawl: bool,
     /// Crawl as one of several workers sharing the job's frontier in this
     /// Redis (or Valkey) server: `redis://[:PASSWORD@]HOST:PORT/DB` (needs --job)
     #[arg(

@@ -18,8 +18,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::crawl::progress::{self, Counters};
 use crate::crawl::settings::CrawlSettings;
-use crate::crawl::state;
 use crate::crawl::visit::Visitor;
+use crate::crawl::{recrawl, state};
 use crate::extract::ExtractOptions;
 use crate::fetch::Fetcher;
 use crate::frontier::{
@@ -41,6 +41,8 @@ struct Shared {
     sink: mpsc::Sender<Box<Visited>>,
     counters: Arc<Counters>,
     log_skipped: bool,
+    /// The frontier keeps each page's memo for a later recrawl.
+    keep_pages: bool,
 }
 
 /// Runs a crawl to completion or until `stop` fires. Writes one file per
@@ -150,6 +152,7 @@ pub async fn run(mut settings: CrawlSettings, stop: CancellationToken) -> anyhow
         sink: tx,
         counters: Arc::new(Counters::default()),
         log_skipped: settings.log_skipped,
+        keep_pages: frontier.wants_pages(),
     });
 
     let seeds = settings
@@ -305,7 +308,7 @@ pub async fn run(mut settings: CrawlSettings, stop: CancellationToken) -> anyhow
         if !interrupted && left_queued == 0 {
             last.complete = true;
             last.summary = summary.clone();
-            frontier.commit(&[], &last.to_bytes()).await?;
+            frontier.commit(Vec::new(), &last.to_bytes()).await?;
         } else if !settings.quiet {
             eprintln!(
                 "collector: crawl state saved in {}; run the same command again to resume",
@@ -349,13 +352,26 @@ pub fn visitor(
 /// the frontier, the record to the sink, then completes the lease.
 async fn handle(shared: &Shared, lease: Lease) -> anyhow::Result<()> {
     if lease.kind == UrlKind::Sitemap {
-        return handle_sitemap(shared, lease).await;
+        // Boxed: inline, the rare sitemap visit's state would be part of
+        // every page task's future, which is moved when it is spawned.
+        return Box::pin(handle_sitemap(shared, lease)).await;
     }
-    let visit = shared
+    let memo = lease.memo.as_deref();
+    let mut visit = shared
         .visitor
-        .visit(&lease.url, lease.depth, lease.referrer.clone())
+        .visit(&lease.url, lease.depth, lease.referrer.clone(), memo)
         .await;
-    let mut out = Visited::default();
+    let mut out = Visited {
+        memo: recrawl::settle(
+            &shared.visitor,
+            &lease.url,
+            lease.depth,
+            memo,
+            &mut visit,
+            shared.keep_pages,
+        ),
+        ..Visited::default()
+    };
     for (url, reason) in visit.skipped {
         let found_on = visit.found_on.clone();
         skip(shared, &mut out, url.to_string(), reason, found_on);

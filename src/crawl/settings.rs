@@ -70,6 +70,11 @@ pub struct StateDir {
     pub dir: PathBuf,
     /// Start over even if the state holds another crawl (`--fresh`).
     pub fresh: bool,
+    /// Recrawl the finished crawl the state holds (`--recrawl`).
+    pub recrawl: bool,
+    /// A state of other seeds or scope is started over, with a warning,
+    /// rather than refused (a job's state when its settings changed).
+    pub replace_other: bool,
 }
 
 /// The flags of `collector crawl` as the top layer.
@@ -153,6 +158,8 @@ pub fn resolve_with_env(args: &CrawlArgs, env: env::Lookup) -> anyhow::Result<Cr
         settings.state = Some(StateDir {
             dir: dir.clone(),
             fresh: args.fresh,
+            recrawl: args.recrawl,
+            replace_other: false,
         });
     }
     Ok(settings)

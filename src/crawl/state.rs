@@ -1,7 +1,8 @@
 //! A resumable crawl's state directory (`--state DIR`): opens the on-disk
 //! frontier for these seeds and scope, and checks that the output a
 //! checkpoint describes is the output this run writes. `--fresh` starts
-//! over in the same directory.
+//! over in the same directory; `--recrawl` crawls a finished crawl again
+//! into a new output (`recrawl.rs`).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -31,8 +32,18 @@ pub fn open(settings: &CrawlSettings, state: &StateDir, out: &Path) -> anyhow::R
         remove_store(dir)?;
     }
     let identity = identity(settings);
-    let (frontier, resume) = match DiskFrontier::open(dir, identity.as_bytes(), settings.limits) {
+    let open = || DiskFrontier::open(dir, identity.as_bytes(), settings.limits);
+    let (mut frontier, resume) = match open() {
         Ok(opened) => opened,
+        Err(FrontierError::OtherCrawl(_)) if state.replace_other => {
+            tracing::warn!(
+                state = %dir.display(),
+                "the seeds or scope changed since the state in {} was made: starting it over",
+                dir.display()
+            );
+            remove_store(dir)?;
+            open()?
+        }
         Err(FrontierError::OtherCrawl(_)) => {
             return Err(Refused(format!(
                 "--state {} holds a crawl of other seeds or scope; --fresh starts this crawl \
@@ -43,15 +54,45 @@ pub fn open(settings: &CrawlSettings, state: &StateDir, out: &Path) -> anyhow::R
         }
         Err(e) => return Err(e.into()),
     };
-    let resume = match resume.positions {
+    let mut resume = match resume.positions {
         None => None,
-        Some(bytes) => {
-            let checkpoint = Checkpoint::from_bytes(&bytes)
-                .map_err(|e| anyhow::anyhow!("{}: {e}", dir.join(STATE_FILE).display()))?;
-            check_output(&checkpoint, settings, dir, out)?;
-            Some(checkpoint)
-        }
+        Some(bytes) => Some(
+            Checkpoint::from_bytes(&bytes)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", dir.join(STATE_FILE).display()))?,
+        ),
     };
+    match &resume {
+        Some(last) if state.recrawl && last.complete => {
+            if last.out == out {
+                return Err(Refused(format!(
+                    "--recrawl writes a new output, and the crawl in --state {} wrote to {};                      give another --out",
+                    dir.display(),
+                    out.display()
+                ))
+                .into());
+            }
+            let (again, queued) = frontier.recrawl()?;
+            tracing::info!(
+                state = %dir.display(),
+                pages = queued.queued,
+                "recrawling the {} pages of the last crawl",
+                queued.queued
+            );
+            frontier = again;
+            resume = None;
+        }
+        Some(last) => {
+            if state.recrawl {
+                tracing::warn!(
+                    state = %dir.display(),
+                    "the last crawl in {} did not finish: resuming it; --recrawl starts                      once it has",
+                    dir.display()
+                );
+            }
+            check_output(last, settings, dir, out)?;
+        }
+        None => {}
+    }
     Ok(Opened {
         frontier: Arc::new(frontier),
         resume,

@@ -185,6 +185,7 @@ impl MemoryFrontier {
                 origin: u32::try_from(idx).unwrap_or(u32::MAX),
                 seq: st.next_lease,
             },
+            memo: None,
         };
         Turn::Leased { lease, more }
     }

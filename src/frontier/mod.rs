@@ -17,6 +17,7 @@ mod behaviour;
 pub mod canon;
 pub mod disk;
 mod lease;
+pub mod memo;
 pub mod memory;
 mod packed;
 pub mod redis;
@@ -30,6 +31,7 @@ use crate::gate::{HostGate, HostPermit};
 
 pub use canon::{Fingerprint, QueryPolicy, canonicalize, fingerprint};
 pub use disk::{DiskFrontier, Resume};
+pub use memo::{Memo, PageMemo};
 pub use memory::MemoryFrontier;
 pub use redis::{RedisFrontier, SharedJob};
 
@@ -77,14 +79,30 @@ pub struct LeaseId {
     seq: u64,
 }
 
-/// A lease to commit, with what a shared frontier keeps of it: whether
-/// its page failed, and its record as JSON (see [`Frontier::wants_records`]).
+/// A lease to commit, with what a store may keep of it: whether its page
+/// failed and its record as JSON (a shared frontier, see
+/// [`Frontier::wants_records`]), and its page's memo for a later recrawl
+/// (the disk frontier, see [`Frontier::wants_pages`]).
 #[derive(Clone, Debug)]
 pub struct Ack {
     pub id: LeaseId,
     pub done: Done,
     pub failed: bool,
     pub record: Option<Vec<u8>>,
+    pub page: Option<PageMemo>,
+}
+
+impl Ack {
+    /// A lease to commit with nothing kept beside it.
+    pub fn new(id: LeaseId, done: Done) -> Self {
+        Self {
+            id,
+            done,
+            failed: false,
+            record: None,
+            page: None,
+        }
+    }
 }
 
 /// A URL handed out for fetching. Hand it back with [`Frontier::complete`],
@@ -99,6 +117,9 @@ pub struct Lease {
     /// Keeps the origin's concurrency slot until the lease is completed.
     pub permit: HostPermit,
     pub id: LeaseId,
+    /// What the last run stored of this page (a recrawl): its request
+    /// is conditional, and a 304 follows the stored links.
+    pub memo: Option<Box<Memo>>,
 }
 
 /// Limits the frontier enforces when admitting URLs.
@@ -141,34 +162,30 @@ pub trait Frontier: Send + Sync {
     /// The leased URL is finished; its links were pushed before this call.
     async fn complete(&self, lease: Lease, done: Done) -> Result<(), FrontierError>;
 
-    /// Marks `done` leases as finished for good, together with `positions`
-    /// (opaque to the frontier: the caller's output file lengths after
-    /// these leases' records were flushed), in one durable transaction that
-    /// also makes every earlier push durable. Call it for every lease,
-    /// fetched or not, in batches (say every 64 records), whether or not
-    /// `complete` was called yet. A frontier that does not outlive the
-    /// process has nothing to make durable.
-    async fn commit(
-        &self,
-        done: &[(LeaseId, Done)],
-        positions: &[u8],
-    ) -> Result<(), FrontierError> {
-        let _ = (done, positions);
+    /// Marks the `acks`' leases as finished for good, together with
+    /// `positions` (opaque to the frontier: the caller's output file
+    /// lengths after these leases' records were flushed), in one durable
+    /// transaction that also makes every earlier push durable; the store
+    /// keeps what it wants of each ack (its record, its page's memo). Call
+    /// it for every lease, fetched or not, in batches (say every 64
+    /// records), whether or not `complete` was called yet. A frontier that
+    /// does not outlive the process has nothing to make durable.
+    async fn commit(&self, acks: Vec<Ack>, positions: &[u8]) -> Result<(), FrontierError> {
+        let _ = (acks, positions);
         Ok(())
     }
 
     /// Whether commits should carry each lease's record: a frontier shared
     /// by several workers keeps the job's records itself, committed in the
-    /// same step as their leases ([`Frontier::commit_records`]).
+    /// same step as their leases ([`Frontier::commit`]).
     fn wants_records(&self) -> bool {
         false
     }
 
-    /// [`Frontier::commit`] with each lease's record (when
-    /// [`Frontier::wants_records`]).
-    async fn commit_records(&self, acks: &[Ack], positions: &[u8]) -> Result<(), FrontierError> {
-        let done: Vec<(LeaseId, Done)> = acks.iter().map(|a| (a.id, a.done)).collect();
-        self.commit(&done, positions).await
+    /// Whether commits should carry each fetched page's [`PageMemo`]: a
+    /// store that outlives the run keeps them for `--recrawl`.
+    fn wants_pages(&self) -> bool {
+        false
     }
 
     /// Removes and returns the URLs still queued: what `max_pages` or an

@@ -1,5 +1,6 @@
 //! The jobs file: `[job.NAME]` tables, each with an optional `schedule`
-//! (cron, 5 fields or 6 with seconds, in UTC), an optional `keep = N`, and
+//! (cron, 5 fields or 6 with seconds, in UTC), an optional `keep = N`, an
+//! optional `recrawl = true` (a crawl job recrawls incrementally), and
 //! exactly one of `crawl` / `api`, inline (`crawl = { ... }`) or a path to
 //! the command's own config file (`crawl = "books.toml"`, relative to the
 //! jobs file). A job's table is read by the same code as the command's
@@ -33,6 +34,10 @@ pub struct Job {
     pub schedule: Option<Schedule>,
     /// Complete runs kept (the oldest beyond are removed); `None`: all.
     pub keep: Option<u64>,
+    /// A crawl job that keeps its state and recrawls incrementally
+    /// (`recrawl = true`): each run after the first asks for the pages
+    /// the last one fetched with their validators.
+    pub recrawl: bool,
     pub kind: Kind,
 }
 
@@ -98,6 +103,7 @@ pub fn parse_cron(text: &str) -> Result<Schedule, String> {
 struct JobKeys {
     schedule: Option<String>,
     keep: Option<i64>,
+    recrawl: Option<bool>,
 }
 
 /// Reads and validates `path`.
@@ -181,10 +187,18 @@ fn job(name: String, mut table: Table, base: &Path) -> anyhow::Result<Job> {
             named("crawl")
         ),
     };
+    let recrawl = keys.recrawl.unwrap_or(false);
+    if recrawl && !matches!(kind, Kind::Crawl(_)) {
+        bail!(
+            "{}: recrawl is for crawl jobs; an API job's since_field pulls incrementally",
+            named("recrawl")
+        );
+    }
     Ok(Job {
         name,
         schedule,
         keep,
+        recrawl,
         kind,
     })
 }

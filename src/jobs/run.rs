@@ -88,7 +88,10 @@ pub async fn run(job: &Job, output_root: &Path, stop: CancellationToken) -> JobR
     );
     let clock = Instant::now();
     let work = match &job.kind {
-        Kind::Crawl(settings) => crawl(settings, &dir, &run_dir, resumed, stop).await,
+        Kind::Crawl(settings) => {
+            let recrawl = job.recrawl;
+            crawl(settings, &dir, &run_dir, resumed, recrawl, stop).await
+        }
         Kind::Api { file, path } => api(file, path, &dir, &run_dir, resumed, stop).await,
     };
     let duration_s = clock.elapsed().as_secs_f64();
@@ -186,13 +189,18 @@ async fn crawl(
     job_dir: &Path,
     run_dir: &Path,
     resumed: bool,
+    recrawl: bool,
     stop: CancellationToken,
 ) -> Work {
     let mut settings = settings.clone();
     settings.output.target = Target::Dir(run_dir.to_path_buf());
+    // A recrawl job keeps its state from run to run; any other starts over
+    // unless it resumes an interrupted run.
     settings.state = Some(StateDir {
         dir: job_dir.join("state"),
-        fresh: !resumed,
+        fresh: !resumed && !recrawl,
+        recrawl,
+        replace_other: recrawl,
     });
     match crate::crawl::run(settings, stop).await {
         Ok(summary) => Work {

@@ -110,10 +110,10 @@ impl Committer {
             complete,
         };
         let bytes = checkpoint.to_bytes();
+        let pending = std::mem::replace(&mut self.pending, Vec::with_capacity(EVERY));
         self.runtime
-            .block_on(self.frontier.commit_records(&self.pending, &bytes))
+            .block_on(self.frontier.commit(pending, &bytes))
             .map_err(io::Error::other)?;
-        self.pending.clear();
         self.first_pending = None;
         Ok(checkpoint)
     }

@@ -20,7 +20,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use crate::exchange::Exchange;
-use crate::frontier::{Ack, Done, LeaseId};
+use crate::frontier::{Ack, Done, LeaseId, PageMemo};
 use crate::record::{PageRecord, SkipRecord, SkipTally, Summary};
 use commit::{Checkpoint, Committer};
 pub use format::{Format, Output, Target};
@@ -108,6 +108,8 @@ pub struct Visited {
     pub skipped: Vec<SkipRecord>,
     pub skips: SkipTally,
     pub lease: Option<(LeaseId, Done)>,
+    /// The page's memo for a later recrawl (a crawl with `--state`).
+    pub memo: Option<PageMemo>,
 }
 
 /// The sink thread's outputs and the counts it starts from.
@@ -187,6 +189,7 @@ impl Writers {
                 skipped,
                 skips: page_skips,
                 lease,
+                memo,
             } = *msg;
             if let Some(r) = &record {
                 self.each(|_, s| s.write(r, exchange.as_deref()))?;
@@ -208,6 +211,7 @@ impl Writers {
                     done,
                     failed,
                     record,
+                    page: memo,
                 });
                 if c.due_in() == Some(std::time::Duration::ZERO) {
                     checkpoint = Some(self.checkpoint(&skips)?);

@@ -1,5 +1,6 @@
 //! Test servers on 127.0.0.x that log every request, and helpers to run a
 //! crawl in-process; `binary` runs the binary and reads what it writes,
+//! `redis` and `nginx` start those servers,
 //! `sites` holds sites more than one test file crawls, `warc` reads WARC
 //! files back.
 
@@ -9,6 +10,7 @@
 )]
 
 pub mod binary;
+pub mod nginx;
 pub mod raw;
 pub mod redis;
 pub mod sites;

@@ -79,7 +79,7 @@ pub async fn run(
                 None
             },
         };
-        let mut visit = visitor.visit(&url, 0, None).await;
+        let mut visit = visitor.visit(&url, 0, None, None).await;
         // Only a discovered link (one with a referrer) can come back
         // without a record.
         let record = visit

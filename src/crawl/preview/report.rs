@@ -196,6 +196,8 @@ mod tests {
             rule: None,
             data: None,
             incomplete: None,
+            not_modified: false,
+            gone: false,
         }
     }
 

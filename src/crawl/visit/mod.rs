@@ -22,7 +22,7 @@ use crate::fetch::{Fetcher, Response, Shown};
 use crate::gate::HostPermit;
 
 pub use crate::fetch::hops::Redirect;
-use crate::frontier::{Candidate, QueryPolicy, UrlKind, canonicalize};
+use crate::frontier::{Candidate, Memo, QueryPolicy, UrlKind, canonicalize};
 use crate::politeness::{
     OriginLimiter, ROBOTS_MAX_BYTES, RobotsCache, RobotsResponse, RobotsStore, origin_key,
     robots_share,
@@ -106,15 +106,25 @@ pub(crate) fn error(kind: ErrorKind, message: impl Into<String>) -> Option<PageE
 }
 
 impl Visitor {
-    pub async fn visit(&self, url: &Url, depth: u32, referrer: Option<Arc<str>>) -> Visit {
+    /// Visits `url`; with the `memo` a recrawl keeps of it, the request
+    /// is conditional (`If-None-Match`, `If-Modified-Since`).
+    pub async fn visit(
+        &self,
+        url: &Url,
+        depth: u32,
+        referrer: Option<Arc<str>>,
+        memo: Option<&Memo>,
+    ) -> Visit {
         let started = Instant::now();
         let mut record = PageRecord::start(url, depth, referrer.clone());
         let requested = self.allowed(url).await;
         let mut hop = if requested {
+            let mut hops = self.hops(true);
+            hops.conditional = memo.map(|m| (url, m));
             self.fetcher
                 .fetch(
                     url.clone(),
-                    &self.hops(true),
+                    &hops,
                     &Capped(self.fetcher.max_body()),
                     true,
                     &self.stop,
@@ -177,6 +187,7 @@ impl Visitor {
         VisitHops {
             visitor: self,
             checked,
+            conditional: None,
         }
     }
 
@@ -368,6 +379,9 @@ fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 struct VisitHops<'a> {
     visitor: &'a Visitor,
     checked: bool,
+    /// The URL asked for and its stored memo: its request (not a
+    /// redirect target's) carries the memo's validators.
+    conditional: Option<(&'a Url, &'a Memo)>,
 }
 
 #[async_trait::async_trait]
@@ -413,6 +427,11 @@ impl Hops for VisitHops<'_> {
         let mut headers = HeaderMap::new();
         if let Some(auth) = self.visitor.credentials.for_url(url) {
             headers.insert(reqwest::header::AUTHORIZATION, auth.clone());
+        }
+        if let Some((first, memo)) = self.conditional
+            && first == url
+        {
+            crate::crawl::recrawl::conditional(memo, &mut headers);
         }
         (url.clone(), headers)
     }

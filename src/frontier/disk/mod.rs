@@ -53,8 +53,8 @@ use url::Url;
 use super::lease::{Next, Turn, idle, stopped, wait_for_lease, walk_ring};
 use super::packed::{pack_depth, unpack_depth, with_depth};
 use super::{
-    Admission, Candidate, Done, Frontier, FrontierError, FrontierStats, Lease, LeaseId, Limits,
-    canon,
+    Ack, Admission, Candidate, Done, Frontier, FrontierError, FrontierStats, Lease, LeaseId,
+    Limits, UrlKind, canon,
 };
 use crate::gate::HostGate;
 use store::{At, NO_REFERRER, Queued, Store};
@@ -116,6 +116,8 @@ struct State {
     /// share one.
     last_referrer: Option<(Arc<str>, u64)>,
     closed: bool,
+    /// A recrawl: each lease carries its page's memo from the last run.
+    recrawl: bool,
     /// A store error leaves memory and disk out of step: every later call fails.
     failed: Option<String>,
 }
@@ -146,11 +148,40 @@ impl DiskFrontier {
         std::fs::create_dir_all(dir).at(dir, "creating the state directory")?;
         let path = dir.join(STATE_FILE);
         let (store, loaded) = Store::open(&path, identity)?;
+        Self::loaded(path, store, loaded, limits)
+    }
+
+    /// Starts a recrawl of the complete crawl this state holds: every page
+    /// its runs fetched with content is queued again, and each lease of
+    /// this run (and of its resumed runs) carries the page's [`Memo`]
+    /// (`memo.rs`) for a conditional request. Call it before any push.
+    ///
+    /// [`Memo`]: super::Memo
+    pub fn recrawl(self) -> Result<(Self, Resume), FrontierError> {
+        let Inner {
+            path,
+            store,
+            limits,
+            ..
+        } = Arc::try_unwrap(self.inner)
+            .map_err(|_| FrontierError::Store("internal: a recrawl of a state in use".into()))?;
+        let mut store = store.into_inner().unwrap_or_else(|e| e.into_inner());
+        let loaded = store.begin_recrawl()?;
+        Self::loaded(path, store, loaded, limits)
+    }
+
+    fn loaded(
+        path: PathBuf,
+        store: Store,
+        loaded: store::Loaded,
+        limits: Limits,
+    ) -> Result<(Self, Resume), FrontierError> {
         let mut st = State {
             queued: loaded.queued,
             seen: loaded.seen,
             budget_used: loaded.fetched,
             next_referrer: loaded.next_referrer,
+            recrawl: loaded.recrawl,
             ..State::default()
         };
         for (id, name, head, tail) in loaded.origins {
@@ -364,6 +395,10 @@ impl Inner {
         st.leased += 1;
         st.budget_used += 1;
         let (depth, kind) = unpack_depth(entry.depth);
+        let memo = match st.recrawl && kind == UrlKind::Page {
+            true => self.store().memo(canon::fingerprint(&url))?.map(Box::new),
+            false => None,
+        };
         let lease = Lease {
             url,
             kind,
@@ -375,6 +410,7 @@ impl Inner {
                 origin: id,
                 seq: entry.seq,
             },
+            memo,
         };
         Ok(Turn::Leased { lease, more })
     }
@@ -404,11 +440,15 @@ impl Inner {
         })
     }
 
-    fn commit(&self, done: &[(LeaseId, Done)], positions: &[u8]) -> Result<(), FrontierError> {
+    fn commit(&self, acks: &[Ack], positions: &[u8]) -> Result<(), FrontierError> {
         Self::check(&self.lock())?;
-        let keys: Vec<((u32, u64), bool)> = done
+        let keys: Vec<store::Done<'_>> = acks
             .iter()
-            .map(|(id, done)| ((id.origin, id.seq), *done == Done::Fetched))
+            .map(|a| store::Done {
+                key: (a.id.origin, a.id.seq),
+                fetched: a.done == Done::Fetched,
+                page: a.page.as_ref(),
+            })
             .collect();
         // Not under the state lock: leases from read-ahead go on during the fsync.
         let committed = self.store().commit(&keys, positions);
@@ -455,13 +495,13 @@ impl Frontier for DiskFrontier {
         Ok(())
     }
 
-    async fn commit(
-        &self,
-        done: &[(LeaseId, Done)],
-        positions: &[u8],
-    ) -> Result<(), FrontierError> {
-        let (done, positions) = (done.to_vec(), positions.to_vec());
-        blocking(&self.inner, move |inner| inner.commit(&done, &positions)).await
+    async fn commit(&self, acks: Vec<Ack>, positions: &[u8]) -> Result<(), FrontierError> {
+        let positions = positions.to_vec();
+        blocking(&self.inner, move |inner| inner.commit(&acks, &positions)).await
+    }
+
+    fn wants_pages(&self) -> bool {
+        true
     }
 
     /// Hands out the URLs still queued and leases none of them in this run,

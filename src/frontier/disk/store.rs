@@ -8,11 +8,14 @@
 //! | `queue`     | (origin, seq)   | packed depth, referrer id, path+query  |
 //! | `origins`   | origin id       | `scheme://host:port`                   |
 //! | `referrers` | referrer id     | the page the links were found on       |
-//! | `meta`      | name            | format, identity, positions, fetched   |
+//! | `meta`      | name            | format, identity, positions, fetched, recrawl |
+//! | `pages`     | fingerprint     | origin, path, depth, referrer id, memo (`memo.rs`) |
 //!
 //! A queued entry stays in `queue` while it is leased and is deleted by
 //! the commit that marks it done, so the store needs no lease table: after
 //! a kill, whatever was leased but not committed is simply still queued.
+//! The same commit copies a fetched page's entry into `pages` with its
+//! memo, which a later `--recrawl` queues again ([`Store::begin_recrawl`]).
 //!
 //! The log is SQLite's WAL. Pushes commit without an fsync
 //! (`synchronous=NORMAL`); [`Store::commit`] runs with `synchronous=FULL`,
@@ -28,6 +31,7 @@ use std::sync::Arc;
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use crate::frontier::FrontierError;
+use crate::frontier::memo::{Memo, PageMemo};
 use crate::frontier::packed::{SITEMAP_BIT, with_depth};
 
 /// The layout above; a store of another format is refused.
@@ -49,7 +53,10 @@ const SCHEMA: &str = "
     CREATE TABLE IF NOT EXISTS queue(
         origin INTEGER NOT NULL, seq INTEGER NOT NULL,
         depth INTEGER NOT NULL, referrer INTEGER NOT NULL, path TEXT NOT NULL,
-        PRIMARY KEY(origin, seq)) WITHOUT ROWID;";
+        PRIMARY KEY(origin, seq)) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS pages(fp INTEGER PRIMARY KEY, origin INTEGER NOT NULL,
+        path TEXT NOT NULL, depth INTEGER NOT NULL, referrer INTEGER NOT NULL,
+        memo BLOB NOT NULL);";
 
 /// Turns a store error into one that names the file and what was being done.
 pub trait At<T> {
@@ -90,6 +97,8 @@ pub struct Loaded {
     pub fetched: u64,
     pub next_referrer: u64,
     pub positions: Option<Vec<u8>>,
+    /// The crawl is a recrawl: leases look up their page's memo.
+    pub recrawl: bool,
 }
 
 pub struct Store {
@@ -188,6 +197,7 @@ impl Store {
         let queued = count("SELECT count(*) FROM queue")?;
         let seen = count("SELECT count(*) FROM seen")?;
         let next_referrer = count("SELECT coalesce(max(id), 0) + 1 FROM referrers")?;
+        let recrawl = meta(&tx, path, "recrawl")?.is_some();
         tx.commit().at(path, doing)?;
         Ok(Loaded {
             origins,
@@ -196,6 +206,7 @@ impl Store {
             fetched,
             next_referrer,
             positions,
+            recrawl,
         })
     }
 
@@ -256,13 +267,10 @@ impl Store {
     }
 
     /// Deletes the done entries (`true`: fetched, counted against
-    /// `max_pages`), stores the output positions, and syncs: one
-    /// transaction. A lease committed twice is counted once.
-    pub fn commit(
-        &mut self,
-        done: &[((u32, u64), bool)],
-        positions: &[u8],
-    ) -> Result<(), FrontierError> {
+    /// `max_pages`), keeps or forgets their pages' memos, stores the output
+    /// positions, and syncs: one transaction. A lease committed twice is
+    /// counted once.
+    pub fn commit(&mut self, done: &[Done<'_>], positions: &[u8]) -> Result<(), FrontierError> {
         let (path, doing) = (self.path.as_path(), "committing");
         self.conn
             .pragma_update(None, "synchronous", "FULL")
@@ -274,9 +282,30 @@ impl Store {
                 let mut delete = tx
                     .prepare_cached("DELETE FROM queue WHERE origin = ?1 AND seq = ?2")
                     .at(path, doing)?;
-                for &((origin, seq), was_fetched) in done {
+                let mut keep = tx
+                    .prepare_cached(
+                        "INSERT OR REPLACE INTO pages(fp, origin, path, depth, referrer, memo)
+                         SELECT ?3, origin, path, depth & ?5, referrer, ?4 FROM queue
+                         WHERE origin = ?1 AND seq = ?2",
+                    )
+                    .at(path, doing)?;
+                let mut forget = tx
+                    .prepare_cached("DELETE FROM pages WHERE fp = ?1")
+                    .at(path, doing)?;
+                for d in done {
+                    let (origin, seq) = d.key;
+                    match d.page {
+                        None => {}
+                        Some(PageMemo::Keep { fp, memo }) => {
+                            let args = params![origin, int(seq), int(*fp), memo, !SITEMAP_BIT];
+                            keep.execute(args).at(path, doing)?;
+                        }
+                        Some(PageMemo::Forget { fp }) => {
+                            forget.execute([int(*fp)]).at(path, doing)?;
+                        }
+                    }
                     let deleted = delete.execute(params![origin, int(seq)]).at(path, doing)?;
-                    fetched_now += u64::from(deleted > 0 && was_fetched);
+                    fetched_now += u64::from(deleted > 0 && d.fetched);
                 }
             }
             let total = fetched(&tx, path)? + fetched_now;
@@ -289,6 +318,56 @@ impl Store {
             .at(path, doing)?;
         committed
     }
+    /// The memo of the page with fingerprint `fp`, if the last run kept one.
+    pub fn memo(&self, fp: u64) -> Result<Option<Memo>, FrontierError> {
+        let (path, doing) = (self.path.as_path(), "reading a page's memo");
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT memo FROM pages WHERE fp = ?1")
+            .at(path, doing)?;
+        let blob: Option<Vec<u8>> = stmt
+            .query_row([int(fp)], |r| r.get(0))
+            .optional()
+            .at(path, doing)?;
+        blob.map(|b| Memo::decode(&b).map_err(|e| corrupt(path, doing, e)))
+            .transpose()
+    }
+
+    /// Starts a recrawl of a complete crawl: the pages kept by its commits
+    /// are queued again (shallowest first, with their referrers), the seen
+    /// set holds only them, and the page count and output positions start
+    /// over. One synced transaction; returns what the store then holds.
+    pub fn begin_recrawl(&mut self) -> Result<Loaded, FrontierError> {
+        let (path, doing) = (self.path.as_path(), "starting the recrawl");
+        self.conn
+            .pragma_update(None, "synchronous", "FULL")
+            .at(path, doing)?;
+        let requeued = requeue_pages(&mut self.conn, path);
+        self.conn
+            .pragma_update(None, "synchronous", "NORMAL")
+            .at(path, doing)?;
+        requeued?;
+        self.load()
+    }
+
+    fn load(&mut self) -> Result<Loaded, FrontierError> {
+        let identity = {
+            let tx = self
+                .conn
+                .transaction()
+                .at(&self.path, "reading the crawl state")?;
+            meta(&tx, &self.path, "identity")?.unwrap_or_default()
+        };
+        self.init(&identity)
+    }
+}
+
+/// One lease to commit: its queue key, whether it was fetched, and its
+/// page's memo.
+pub struct Done<'a> {
+    pub key: (u32, u64),
+    pub fetched: bool,
+    pub page: Option<&'a PageMemo>,
 }
 
 /// The statements of one push transaction.
@@ -408,4 +487,53 @@ fn fetched(tx: &Transaction<'_>, path: &Path) -> Result<u64, FrontierError> {
             )
         }),
     }
+}
+
+/// [`Store::begin_recrawl`]'s transaction.
+fn requeue_pages(conn: &mut Connection, path: &Path) -> Result<(), FrontierError> {
+    let doing = "starting the recrawl";
+    let tx = conn.transaction().at(path, doing)?;
+    tx.execute_batch(
+        "DELETE FROM queue; DELETE FROM seen;
+         DELETE FROM referrers WHERE id NOT IN (SELECT referrer FROM pages);
+         DELETE FROM meta WHERE key IN ('positions', 'fetched');",
+    )
+    .at(path, doing)?;
+    set_meta(&tx, path, "recrawl", b"1")?;
+    {
+        let mut pages = tx
+            .prepare("SELECT fp, origin, path, depth, referrer FROM pages ORDER BY depth, fp")
+            .at(path, doing)?;
+        let rows = pages
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, u32>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, u32>(3)?,
+                    r.get::<_, i64>(4)?,
+                ))
+            })
+            .at(path, doing)?;
+        let mut enqueue = tx
+            .prepare(
+                "INSERT INTO queue(origin, seq, depth, referrer, path) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )
+            .at(path, doing)?;
+        let mut seen = tx
+            .prepare("INSERT INTO seen(fp, depth, origin, seq) VALUES (?1, ?2, ?3, ?4)")
+            .at(path, doing)?;
+        let mut next: std::collections::HashMap<u32, u64> = std::collections::HashMap::new();
+        for row in rows {
+            let (fp, origin, url_path, depth, referrer) = row.at(path, doing)?;
+            let seq = next.entry(origin).or_default();
+            enqueue
+                .execute(params![origin, int(*seq), depth, referrer, url_path])
+                .at(path, doing)?;
+            seen.execute(params![fp, depth, origin, int(*seq)])
+                .at(path, doing)?;
+            *seq += 1;
+        }
+    }
+    tx.commit().at(path, doing)
 }

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use super::{DiskFrontier, Resume, STATE_FILE};
 use crate::frontier::behaviour::{Fixture, cand, gate, unlimited};
-use crate::frontier::{Admission, Done, Frontier, Limits};
+use crate::frontier::{Ack, Admission, Done, Frontier, Limits, Memo, PageMemo};
 use crate::gate::{HostGate, HostPermit, Wait};
 
 fn make(limits: Limits) -> Fixture {
@@ -81,9 +81,9 @@ async fn resume_requeues_what_was_leased_but_not_committed() {
             .expect("push");
         let first = f.lease(&g).await.expect("lease").expect("some");
         let second = f.lease(&g).await.expect("lease").expect("some");
-        let done = [(first.id, Done::Fetched)];
+        let done = [Ack::new(first.id, Done::Fetched)];
         f.complete(first, Done::Fetched).await.expect("complete");
-        f.commit(&done, b"pos-1").await.expect("commit");
+        f.commit(done.to_vec(), b"pos-1").await.expect("commit");
         // `second` is in flight when the run ends.
         drop(second);
     }
@@ -148,7 +148,7 @@ async fn damage_inside_a_state_is_an_error_or_repaired_never_a_panic() {
         f.push(urls.iter().map(|u| cand(u, 0)).collect())
             .await
             .expect("push");
-        f.commit(&[], b"").await.expect("commit");
+        f.commit(Vec::new(), b"").await.expect("commit");
     }
     let path = dir.path().join(STATE_FILE);
     let clean = std::fs::read(&path).expect("read");
@@ -229,19 +229,18 @@ async fn crawl(dir: &Path) {
             .map(|c| cand(&page_url(c), lease.depth + 1))
             .collect();
         f.push(links).await.expect("push");
-        pending.push((lease.id, Done::Fetched));
+        pending.push(Ack::new(lease.id, Done::Fetched));
         f.complete(lease, Done::Fetched).await.expect("complete");
         writeln!(output, "{k}").expect("record");
         if pending.len() == COMMIT_EVERY {
             let len = output.metadata().expect("output length").len();
-            f.commit(&pending, &len.to_le_bytes())
+            f.commit(std::mem::take(&mut pending), &len.to_le_bytes())
                 .await
                 .expect("commit");
-            pending.clear();
         }
     }
     let len = output.metadata().expect("output length").len();
-    f.commit(&pending, &len.to_le_bytes())
+    f.commit(std::mem::take(&mut pending), &len.to_le_bytes())
         .await
         .expect("commit");
 }
@@ -354,4 +353,106 @@ async fn killed_at_random_moments_a_crawl_loses_and_repeats_nothing() {
         lines(&log, None).len() as u64 > PAGES,
         "the kills interrupted nothing"
     );
+}
+
+fn keep(url: &str, links: &[&str]) -> PageMemo {
+    let memo = Memo {
+        etag: Some(format!("\"{url}\"")),
+        last_modified: None,
+        links: links.iter().map(|l| l.to_string()).collect(),
+    };
+    PageMemo::Keep {
+        fp: crate::frontier::fingerprint(&url::Url::parse(url).expect("url")),
+        memo: memo.encode(),
+    }
+}
+
+/// Leases everything queued; returns each URL with its depth and memo's
+/// first link, and acks that are committed with `page(url)`.
+async fn lease_all(
+    f: &DiskFrontier,
+    page: impl Fn(&str) -> Option<PageMemo>,
+) -> (Vec<(String, u32, Option<String>)>, Vec<Ack>) {
+    let g = gate(8, &[]);
+    let (mut seen, mut acks) = (Vec::new(), Vec::new());
+    while let Some(l) = f.lease(&g).await.expect("lease") {
+        let link = l.memo.as_ref().map(|m| m.links.join(" "));
+        seen.push((l.url.to_string(), l.depth, link));
+        acks.push(Ack {
+            page: page(l.url.as_str()),
+            ..Ack::new(l.id, Done::Fetched)
+        });
+        f.complete(l, Done::Fetched).await.expect("complete");
+    }
+    seen.sort();
+    (seen, acks)
+}
+
+#[tokio::test]
+async fn a_recrawl_queues_the_pages_kept_with_their_memos() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    {
+        let (f, _) = open(dir.path(), unlimited());
+        let urls = [("http://a/1", 0), ("http://a/2", 1), ("http://b/1", 1)];
+        f.push(urls.iter().map(|(u, d)| cand(u, *d)).collect())
+            .await
+            .expect("push");
+        // a/2 had no content (say a 500): nothing kept of it.
+        let (_, acks) = lease_all(&f, |u| match u {
+            "http://a/1" => Some(keep(u, &["http://a/2", "http://b/1"])),
+            "http://b/1" => Some(keep(u, &["http://b/2"])),
+            _ => None,
+        })
+        .await;
+        f.commit(acks, b"first").await.expect("commit");
+    }
+    {
+        let (f, _) = open(dir.path(), unlimited());
+        let (f, resume) = f.recrawl().expect("recrawl");
+        assert_eq!(
+            (resume.positions, resume.queued, resume.fetched),
+            (None, 2, 0)
+        );
+        let got = f
+            .push(vec![cand("http://a/1", 0), cand("http://a/2", 1)])
+            .await
+            .expect("push");
+        assert_eq!(got, [Admission::Duplicate, Admission::Queued]);
+        let g = gate(8, &[]);
+        let first = f.lease(&g).await.expect("lease").expect("some");
+        assert_eq!(first.url.as_str(), "http://a/1");
+        let memo = first
+            .memo
+            .as_ref()
+            .expect("a kept page's lease carries its memo");
+        assert_eq!(memo.etag.as_deref(), Some("\"http://a/1\""));
+        // Only a/1 is committed (its memo kept as it was) before a kill.
+        f.commit(vec![Ack::new(first.id, Done::Fetched)], b"part")
+            .await
+            .expect("commit");
+    }
+    // The resumed recrawl's leases still carry memos; b/1 is gone now.
+    let (f, resume) = open(dir.path(), unlimited());
+    assert_eq!(resume.positions.as_deref(), Some(&b"part"[..]));
+    let (seen, acks) = lease_all(&f, |u| {
+        let fp = crate::frontier::fingerprint(&url::Url::parse(u).expect("url"));
+        (u == "http://b/1").then_some(PageMemo::Forget { fp })
+    })
+    .await;
+    let want = [
+        ("http://a/2", 1, None),
+        ("http://b/1", 1, Some("http://b/2")),
+    ];
+    assert_eq!(
+        seen,
+        want.map(|(u, d, l)| (u.to_string(), d, l.map(str::to_string)))
+    );
+    f.commit(acks, b"second").await.expect("commit");
+    drop(f);
+    // A recrawl of that: a/1 alone was kept through both runs.
+    let (f, _) = open(dir.path(), unlimited());
+    let (f, _) = f.recrawl().expect("recrawl");
+    let (seen, _) = lease_all(&f, |_| None).await;
+    let link = Some("http://a/2 http://b/1".to_string());
+    assert_eq!(seen, [("http://a/1".to_string(), 0, link)]);
 }

@@ -443,6 +443,7 @@ impl Frontier for RedisFrontier {
                                 referrer,
                                 permit,
                                 id: LeaseId { origin: 0, seq: id },
+                                memo: None,
                             }));
                         }
                         Err(wait) => {
@@ -468,28 +469,11 @@ impl Frontier for RedisFrontier {
         Ok(())
     }
 
-    async fn commit(
-        &self,
-        done: &[(LeaseId, Done)],
-        _positions: &[u8],
-    ) -> Result<(), FrontierError> {
-        let acks: Vec<Ack> = done
-            .iter()
-            .map(|&(id, done)| Ack {
-                id,
-                done,
-                failed: false,
-                record: None,
-            })
-            .collect();
-        self.commit_records(&acks, &[]).await
-    }
-
     fn wants_records(&self) -> bool {
         true
     }
 
-    async fn commit_records(&self, acks: &[Ack], _positions: &[u8]) -> Result<(), FrontierError> {
+    async fn commit(&self, acks: Vec<Ack>, _positions: &[u8]) -> Result<(), FrontierError> {
         if acks.is_empty() {
             return Ok(());
         }
@@ -498,7 +482,7 @@ impl Frontier for RedisFrontier {
             .call("acknowledging pages", |mut m| {
                 let mut inv = self.scripts.ack.prepare_invoke();
                 inv.key(&self.prefix).arg(self.per_host);
-                for a in acks {
+                for a in &acks {
                     inv.arg(a.id.seq)
                         .arg(u8::from(a.done == Done::Fetched))
                         .arg(u8::from(a.failed))
