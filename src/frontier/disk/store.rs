@@ -500,10 +500,12 @@ fn requeue_pages(conn: &mut Connection, path: &Path) -> Result<(), FrontierError
     )
     .at(path, doing)?;
     set_meta(&tx, path, "recrawl", b"1")?;
+    // Queued with the push transaction's own statements.
+    let w = Writer { tx, path };
     {
-        let mut pages = tx
-            .prepare("SELECT fp, origin, path, depth, referrer FROM pages ORDER BY depth, fp")
-            .at(path, doing)?;
+        let mut pages =
+            w.tx.prepare("SELECT fp, origin, path, depth, referrer FROM pages ORDER BY depth, fp")
+                .at(path, doing)?;
         let rows = pages
             .query_map([], |r| {
                 Ok((
@@ -515,25 +517,14 @@ fn requeue_pages(conn: &mut Connection, path: &Path) -> Result<(), FrontierError
                 ))
             })
             .at(path, doing)?;
-        let mut enqueue = tx
-            .prepare(
-                "INSERT INTO queue(origin, seq, depth, referrer, path) VALUES (?1, ?2, ?3, ?4, ?5)",
-            )
-            .at(path, doing)?;
-        let mut seen = tx
-            .prepare("INSERT INTO seen(fp, depth, origin, seq) VALUES (?1, ?2, ?3, ?4)")
-            .at(path, doing)?;
         let mut next: std::collections::HashMap<u32, u64> = std::collections::HashMap::new();
         for row in rows {
             let (fp, origin, url_path, depth, referrer) = row.at(path, doing)?;
             let seq = next.entry(origin).or_default();
-            enqueue
-                .execute(params![origin, int(*seq), depth, referrer, url_path])
-                .at(path, doing)?;
-            seen.execute(params![fp, depth, origin, int(*seq)])
-                .at(path, doing)?;
+            w.enqueue((origin, *seq), depth, uint(referrer), &url_path)?;
+            w.set_seen(uint(fp), depth, Some((origin, *seq)))?;
             *seq += 1;
         }
     }
-    tx.commit().at(path, doing)
+    w.tx.commit().at(path, doing)
 }
